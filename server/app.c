@@ -1,0 +1,80 @@
+/*
+ * app: joins the route tables and runs each request through the steps of
+ * the request path in a fixed order.
+ */
+#include "app.h"
+
+#include "admin.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ROUTES 128
+
+static struct http_route table[MAX_ROUTES];
+static size_t n_table;
+
+static void
+add_routes(const struct http_route *routes, size_t n)
+{
+    if (n_table + n > MAX_ROUTES) {
+        log_msg(LOG_ERROR, "app", "routing table full");
+        abort();
+    }
+    memcpy(table + n_table, routes, n * sizeof(*routes));
+    n_table += n;
+}
+
+void
+app_init(void)
+{
+    const struct http_route *r;
+    size_t n;
+
+    n_table = 0;
+    r = admin_routes(&n);
+    add_routes(r, n);
+}
+
+static void
+access_log(const struct http_request *req)
+{
+    struct log_line l;
+
+    if (!log_enabled(LOG_INFO))
+        return;
+    log_begin(&l, LOG_INFO, "http", "request");
+    log_str(&l, "id", req->request_id);
+    log_str(&l, "method", req->method);
+    log_str(&l, "path", req->path);
+    log_int(&l, "status", req->status);
+    log_int(&l, "duration_us", (long long)(http_now_us() - req->start_us));
+    log_str(&l, "client", req->client_addr);
+    if (req->token_type != NULL)
+        log_str(&l, "token_type", req->token_type);
+    if (req->error_code != NULL)
+        log_str(&l, "code", req->error_code);
+    log_end(&l);
+}
+
+void
+app_dispatch(struct http_request *req)
+{
+    char allow[128];
+    enum http_match m;
+
+    m = http_route_match(table, n_table, req->method, req->path, &req->route,
+                         req->params, &req->n_params, allow, sizeof(allow));
+    if (m == HTTP_MATCH_NO_PATH) {
+        http_reply_error(req, 404, "not_found", "no such path: %s", req->path);
+    } else if (m == HTTP_MATCH_NO_METHOD) {
+        http_header_add(req, "Allow", allow);
+        http_reply_error(req, 405, "method_not_allowed",
+                         "%s is not allowed here; allowed: %s", req->method,
+                         allow);
+    } else {
+        req->route->handler(req);
+    }
+    access_log(req);
+}

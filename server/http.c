@@ -1,0 +1,554 @@
+/*
+ * http: civetweb setup, path matching, body reading and replies.
+ *
+ * civetweb runs with keep-alive on, URL decoding off (paths are decoded
+ * here, refusing NUL and control bytes), its CORS automation off and no
+ * access or error log. TLS is configured through the init_ssl hook with
+ * the tls module, so civetweb never reads a certificate itself.
+ */
+#include "http.h"
+
+#include "log.h"
+#include "tls.h"
+
+#include <civetweb.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define HSTS_VALUE "max-age=31536000; includeSubDomains"
+
+struct http_server {
+    struct mg_context *ctx;
+    struct http_options opt;
+    struct tls_material tls;
+    char url[128];
+    char tls_error[512];
+};
+
+int64_t
+http_now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- routing ---------------------------------------------------------- */
+
+/* Length of the segment at s (up to '/' or the end). */
+static size_t
+seg_len(const char *s)
+{
+    return strcspn(s, "/");
+}
+
+/* 1 when path matches pattern; captures {x} segments into params. */
+static int
+match_one(const char *pattern, const char *path, char params[][128],
+          int *n_params)
+{
+    int n = 0;
+
+    while (*pattern == '/' && *path == '/') {
+        size_t pl, sl;
+
+        pattern++;
+        path++;
+        pl = seg_len(pattern);
+        sl = seg_len(path);
+        if (pattern[0] == '{') {
+            if (sl == 0 || sl >= 128 || n >= HTTP_MAX_PARAMS)
+                return 0;
+            memcpy(params[n], path, sl);
+            params[n][sl] = '\0';
+            n++;
+        } else if (pl != sl || memcmp(pattern, path, pl) != 0) {
+            return 0;
+        }
+        pattern += pl;
+        path += sl;
+    }
+    /* One trailing slash on the path is the same route. */
+    if (*pattern == '\0' && path[0] == '/' && path[1] == '\0')
+        path++;
+    if (*pattern != '\0' || *path != '\0')
+        return 0;
+    *n_params = n;
+    return 1;
+}
+
+enum http_match
+http_route_match(const struct http_route *routes, size_t n, const char *method,
+                 const char *path, const struct http_route **found,
+                 char params[][128], int *n_params, char *allow, size_t cap)
+{
+    char scratch[HTTP_MAX_PARAMS][128];
+    int scratch_n = 0, path_found = 0;
+
+    *found = NULL;
+    *n_params = 0;
+    if (cap > 0)
+        allow[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (!match_one(routes[i].pattern, path, scratch, &scratch_n))
+            continue;
+        if (strcmp(routes[i].method, method) == 0) {
+            *found = &routes[i];
+            memcpy(params, scratch, sizeof(scratch));
+            *n_params = scratch_n;
+            return HTTP_MATCH_OK;
+        }
+        path_found = 1;
+        if (cap > 0 && strstr(allow, routes[i].method) == NULL) {
+            size_t used = strlen(allow);
+
+            snprintf(allow + used, cap - used, "%s%s", used ? ", " : "",
+                     routes[i].method);
+        }
+    }
+    return path_found ? HTTP_MATCH_NO_METHOD : HTTP_MATCH_NO_PATH;
+}
+
+/* ---- request setup ---------------------------------------------------- */
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/*
+ * Percent-decodes src into dst. Returns 0, or -1 for a malformed escape, a
+ * NUL or control byte, or a result that does not fit.
+ */
+static int
+decode_path(const char *src, char *dst, size_t cap)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; src[i]; i++) {
+        int c = (unsigned char)src[i];
+
+        if (c == '%') {
+            int hi = hexval(src[i + 1]), lo = hi < 0 ? -1 : hexval(src[i + 2]);
+
+            if (hi < 0 || lo < 0)
+                return -1;
+            c = hi * 16 + lo;
+            i += 2;
+        }
+        if (c < 0x20 || c == 0x7f || o + 1 >= cap)
+            return -1;
+        dst[o++] = (char)c;
+    }
+    dst[o] = '\0';
+    return 0;
+}
+
+const char *
+http_header(const struct http_request *req, const char *name)
+{
+    return mg_get_header(req->conn, name);
+}
+
+void
+http_header_add(struct http_request *req, const char *name, const char *value)
+{
+    struct http_header *h;
+
+    if (req->n_extra >= HTTP_MAX_EXTRA)
+        return;
+    h = &req->extra[req->n_extra++];
+    snprintf(h->name, sizeof(h->name), "%s", name);
+    snprintf(h->value, sizeof(h->value), "%s", value);
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+void
+http_reply(struct http_request *req, int status, const char *type,
+           const char *body, size_t len)
+{
+    struct mg_connection *c = req->conn;
+    char num[32];
+
+    if (req->status != 0)
+        return; /* one reply per request */
+    req->status = status;
+    req->reply_bytes = len;
+    mg_response_header_start(c, status);
+    mg_response_header_add(c, "Strict-Transport-Security", HSTS_VALUE, -1);
+    mg_response_header_add(c, "X-Request-Id", req->request_id, -1);
+    mg_response_header_add(c, "Cache-Control", "no-store", -1);
+    for (int i = 0; i < req->n_extra; i++)
+        mg_response_header_add(c, req->extra[i].name, req->extra[i].value, -1);
+    if (type != NULL)
+        mg_response_header_add(c, "Content-Type", type, -1);
+    if (status != 204 && status != 304) {
+        snprintf(num, sizeof(num), "%zu", len);
+        mg_response_header_add(c, "Content-Length", num, -1);
+    }
+    if (req->close_after)
+        mg_response_header_add(c, "Connection", "close", -1);
+    mg_response_header_send(c);
+    if (len > 0 && strcmp(req->method, "HEAD") != 0)
+        mg_write(c, body, len);
+}
+
+void
+http_reply_json(struct http_request *req, int status, cJSON *json)
+{
+    char *text = cJSON_PrintUnformatted(json);
+
+    cJSON_Delete(json);
+    if (text == NULL) {
+        http_reply_error(req, 500, "error", "response could not be encoded");
+        return;
+    }
+    http_reply(req, status, "application/json; charset=utf-8", text,
+               strlen(text));
+    cJSON_free(text);
+}
+
+void
+http_reply_error(struct http_request *req, int status, const char *code,
+                 const char *fmt, ...)
+{
+    char message[512];
+    va_list ap;
+    cJSON *body = cJSON_CreateObject();
+
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    cJSON_AddNumberToObject(body, "status", status);
+    cJSON_AddStringToObject(body, "error_message", message);
+    cJSON_AddStringToObject(body, "message_code", code);
+    req->error_code = code;
+    http_reply_json(req, status, body);
+}
+
+void
+http_reply_empty(struct http_request *req, int status)
+{
+    http_reply(req, status, NULL, NULL, 0);
+}
+
+/* ---- bodies ----------------------------------------------------------- */
+
+int
+http_read_body(struct http_request *req)
+{
+    struct http_server *srv = mg_get_user_data(mg_get_context(req->conn));
+    size_t max = srv->opt.max_body;
+    long long declared = req->ri->content_length;
+    size_t cap, len = 0;
+    char *buf;
+
+    if (req->body != NULL)
+        return 0;
+    if (declared > (long long)max) {
+        req->close_after = 1;
+        http_reply_error(req, 413, "payload_too_large",
+                         "request body is larger than %zu bytes", max);
+        return 413;
+    }
+    cap = declared >= 0 ? (size_t)declared : 4096;
+    buf = xmalloc(cap + 1);
+    for (;;) {
+        int n;
+
+        if (len == cap) {
+            if (declared >= 0 || cap > max)
+                break;
+            cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            buf = xrealloc(buf, cap + 1);
+        }
+        n = mg_read(req->conn, buf + len, cap - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len > max) {
+        free(buf);
+        req->close_after = 1;
+        http_reply_error(req, 413, "payload_too_large",
+                         "request body is larger than %zu bytes", max);
+        return 413;
+    }
+    if (declared >= 0 && len != (size_t)declared) {
+        free(buf);
+        req->close_after = 1;
+        http_reply_error(req, 400, "invalid_parameter",
+                         "request body is shorter than its Content-Length");
+        return 400;
+    }
+    buf[len] = '\0';
+    req->body = buf;
+    req->body_len = len;
+    return 0;
+}
+
+static int
+is_json_type(const char *type)
+{
+    size_t n = strlen("application/json");
+
+    if (type == NULL || strncasecmp(type, "application/json", n) != 0)
+        return 0;
+    return type[n] == '\0' || type[n] == ';' || type[n] == ' ';
+}
+
+/* 1 when some object in the tree repeats a key. */
+static int
+has_duplicate_key(const cJSON *node)
+{
+    for (const cJSON *a = node ? node->child : NULL; a; a = a->next) {
+        if (cJSON_IsObject(node)) {
+            for (const cJSON *b = a->next; b; b = b->next) {
+                if (strcmp(a->string, b->string) == 0)
+                    return 1;
+            }
+        }
+        if (has_duplicate_key(a))
+            return 1;
+    }
+    return 0;
+}
+
+cJSON *
+http_json_body(struct http_request *req)
+{
+    const char *end = NULL;
+    cJSON *json;
+
+    if (!is_json_type(http_header(req, "Content-Type"))) {
+        http_reply_error(req, 415, "invalid_content_type",
+                         "Content-Type must be application/json");
+        return NULL;
+    }
+    if (http_read_body(req) != 0)
+        return NULL;
+    /* The length counts the terminating NUL, as cJSON expects. */
+    json = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, &end, 1);
+    if (json == NULL) {
+        size_t at =
+            end != NULL && end >= req->body ? (size_t)(end - req->body) : 0;
+        http_reply_error(req, 400, "invalid_json",
+                         "request body is not valid JSON (near byte %zu)", at);
+        return NULL;
+    }
+    if (!cJSON_IsObject(json) || has_duplicate_key(json)) {
+        cJSON_Delete(json);
+        http_reply_error(req, 400, "invalid_json",
+                         "request body must be a JSON object without "
+                         "duplicate keys");
+        return NULL;
+    }
+    return json;
+}
+
+/* ---- civetweb glue ---------------------------------------------------- */
+
+static void
+fill_request(struct http_request *req, struct mg_connection *conn)
+{
+    memset(req, 0, sizeof(*req));
+    req->conn = conn;
+    req->ri = mg_get_request_info(conn);
+    req->method = req->ri->request_method;
+    req->query = req->ri->query_string;
+    req->start_us = http_now_us();
+    snprintf(req->client_addr, sizeof(req->client_addr), "%s",
+             req->ri->remote_addr);
+    guid_new(req->request_id);
+}
+
+static int
+on_begin_request(struct mg_connection *conn)
+{
+    struct http_server *srv = mg_get_user_data(mg_get_context(conn));
+    struct http_request req;
+    const char *raw;
+
+    fill_request(&req, conn);
+    raw = req.ri->local_uri_raw ? req.ri->local_uri_raw : req.ri->local_uri;
+    if (raw == NULL || decode_path(raw, req.path, sizeof(req.path)) != 0) {
+        snprintf(req.path, sizeof(req.path), "(invalid)");
+        req.close_after = 1;
+        http_reply_error(&req, 400, "invalid_parameter",
+                         "the request path is malformed");
+    } else {
+        srv->opt.dispatch(&req);
+    }
+    if (req.status == 0)
+        http_reply_error(&req, 500, "error", "no reply was produced");
+    free(req.body);
+    return req.status;
+}
+
+/* civetweb's own error pages (bad request lines, oversize headers). */
+static int
+on_http_error(struct mg_connection *conn, int status, const char *msg)
+{
+    struct http_request req;
+    char text[256];
+
+    fill_request(&req, conn);
+    snprintf(req.path, sizeof(req.path), "(unparsed)");
+    snprintf(text, sizeof(text), "%s", msg ? msg : "request refused");
+    log_scrub(text, sizeof(text));
+    req.close_after = 1;
+    http_reply_error(&req, status,
+                     status == 413 ? "payload_too_large" : "invalid_request",
+                     "%s", text);
+    return 0;
+}
+
+static int
+on_log_message(const struct mg_connection *conn, const char *message)
+{
+    log_msg(LOG_WARN, "civetweb", "%s", message);
+    return 1;
+}
+
+static int
+on_init_ssl(void *ssl_ctx, void *user_data)
+{
+    struct http_server *srv = user_data;
+    struct mock_err err = {0};
+
+    if (tls_configure_ctx(ssl_ctx, &srv->tls, &err) != 0) {
+        snprintf(srv->tls_error, sizeof(srv->tls_error), "%s", err.msg);
+        return -1;
+    }
+    return 1;
+}
+
+/* "127.0.0.1:8443" -> "127.0.0.1:8443s"; "[::1]:0" -> "[::1]:0s". */
+static int
+listen_spec(const char *listen, char *out, size_t cap, struct mock_err *err)
+{
+    const char *colon = strrchr(listen, ':');
+    char *end;
+    long port;
+
+    if (colon == NULL || colon == listen)
+        return err_set(err, MOCK_EINVAL, "--listen wants HOST:PORT, got \"%s\"",
+                       listen);
+    port = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || end == colon + 1 || port < 0 || port > 65535)
+        return err_set(err, MOCK_EINVAL, "--listen port must be 0..65535");
+    if (listen[0] == '[' && colon[-1] != ']')
+        return err_set(err, MOCK_EINVAL, "--listen: bad IPv6 address");
+    snprintf(out, cap, "%ss", listen);
+    return 0;
+}
+
+static void
+format_url(struct http_server *srv, int port)
+{
+    const char *listen = srv->opt.listen;
+    size_t host_len = (size_t)(strrchr(listen, ':') - listen);
+    char host[96];
+
+    snprintf(host, sizeof(host), "%.*s", (int)host_len, listen);
+    if (strcmp(host, "0.0.0.0") == 0)
+        snprintf(host, sizeof(host), "127.0.0.1");
+    else if (strcmp(host, "[::]") == 0)
+        snprintf(host, sizeof(host), "[::1]");
+    snprintf(srv->url, sizeof(srv->url), "https://%s:%d", host, port);
+}
+
+struct http_server *
+http_start(const struct http_options *opt, struct mock_err *err)
+{
+    struct http_server *srv = xcalloc(1, sizeof(*srv));
+    struct mg_callbacks cb;
+    struct mg_server_port ports[4];
+    char spec[160], threads[16];
+    int n;
+
+    srv->opt = *opt;
+    srv->tls.cert_file = xstrdup(opt->cert_file);
+    srv->tls.key_file = xstrdup(opt->key_file);
+    if (listen_spec(opt->listen, spec, sizeof(spec), err) != 0)
+        goto fail;
+    snprintf(threads, sizeof(threads), "%d", opt->threads);
+    const char *options[] = {"listening_ports",
+                             spec,
+                             "num_threads",
+                             threads,
+                             "enable_keep_alive",
+                             "yes",
+                             "keep_alive_timeout_ms",
+                             "5000",
+                             "request_timeout_ms",
+                             "10000",
+                             "tcp_nodelay",
+                             "1",
+                             "decode_url",
+                             "no",
+                             "ssl_protocol_version",
+                             "4",
+                             "access_control_allow_origin",
+                             "",
+                             "access_control_allow_methods",
+                             "",
+                             "access_control_allow_headers",
+                             "",
+                             "enable_directory_listing",
+                             "no",
+                             NULL};
+
+    memset(&cb, 0, sizeof(cb));
+    cb.begin_request = on_begin_request;
+    cb.http_error = on_http_error;
+    cb.log_message = on_log_message;
+    cb.init_ssl = on_init_ssl;
+    srv->ctx = mg_start(&cb, srv, options);
+    if (srv->ctx == NULL) {
+        err_set(err, MOCK_EIO, "cannot listen on %s%s%s", opt->listen,
+                srv->tls_error[0] ? ": " : " (address in use or invalid)",
+                srv->tls_error);
+        goto fail;
+    }
+    n = mg_get_server_ports(srv->ctx, 4, ports);
+    if (n < 1) {
+        err_set(err, MOCK_EIO, "no listening port after start");
+        goto fail;
+    }
+    format_url(srv, ports[0].port);
+    return srv;
+fail:
+    http_stop(srv);
+    return NULL;
+}
+
+const char *
+http_url(const struct http_server *srv)
+{
+    return srv->url;
+}
+
+void
+http_stop(struct http_server *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->ctx != NULL)
+        mg_stop(srv->ctx);
+    tls_material_free(&srv->tls);
+    free(srv);
+}

@@ -1,0 +1,114 @@
+/*
+ * main: reads the flags, prepares TLS, starts the listener, prints the
+ * ready line and waits for a signal.
+ *
+ * Signals are blocked before any thread starts and taken with sigwait()
+ * here, so no handler runs on a worker thread. SIGINT and SIGTERM stop
+ * the server and exit 0.
+ */
+#include "admin.h"
+#include "app.h"
+#include "clock.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "tls.h"
+
+#include <civetweb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+serve(const struct config *cfg)
+{
+    struct tls_options topt = {0};
+    struct tls_material tls;
+    struct http_options hopt = {0};
+    struct http_server *srv;
+    struct mock_err err = {0};
+    sigset_t set;
+    int sig = 0;
+
+    topt.dir = cfg->tls_dir;
+    topt.cert_file = cfg->cert_file;
+    topt.key_file = cfg->key_file;
+    topt.n_names = cfg->n_tls_names;
+    memcpy(topt.names, cfg->tls_names, sizeof(topt.names));
+    if (tls_prepare(&topt, &tls, &err) != 0) {
+        fprintf(stderr, "cybrid-mock: %s\n", err.msg);
+        return 1;
+    }
+
+    clock_reset(0);
+    app_init();
+    admin_mark_start();
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    hopt.listen = cfg->listen;
+    hopt.cert_file = tls.cert_file;
+    hopt.key_file = tls.key_file;
+    hopt.threads = cfg->threads;
+    hopt.max_body = cfg->max_body;
+    hopt.dispatch = app_dispatch;
+    srv = http_start(&hopt, &err);
+    if (srv == NULL) {
+        fprintf(stderr, "cybrid-mock: %s\n", err.msg);
+        tls_material_free(&tls);
+        return 1;
+    }
+    if (tls.ca_file != NULL)
+        log_msg(LOG_INFO, "tls", "%s CA at %s",
+                tls.generated ? "generated" : "reusing", tls.ca_file);
+    printf("ready %s\n", http_url(srv));
+    fflush(stdout);
+
+    while (sig != SIGINT && sig != SIGTERM) {
+        if (sigwait(&set, &sig) != 0)
+            break;
+        if (sig == SIGHUP)
+            log_msg(LOG_INFO, "main", "SIGHUP: nothing to reload");
+    }
+    log_msg(LOG_INFO, "main", "stopping on signal %d", sig);
+    http_stop(srv);
+    tls_material_free(&tls);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct config cfg;
+    struct mock_err err = {0};
+    int rc;
+
+    if (config_parse(&cfg, argc, argv, &err) != 0) {
+        fprintf(stderr, "cybrid-mock: %s\n", err.msg);
+        config_free(&cfg);
+        return 2;
+    }
+    if (cfg.show_help) {
+        config_usage(stdout);
+        config_free(&cfg);
+        return 0;
+    }
+    if (cfg.show_version) {
+        printf("cybrid-mock %s (civetweb %s)\n", CYBRID_MOCK_VERSION,
+               mg_version());
+        config_free(&cfg);
+        return 0;
+    }
+    log_setup(cfg.log_level, cfg.log_format, stderr);
+    mg_init_library(MG_FEATURES_TLS);
+    rc = serve(&cfg);
+    mg_exit_library();
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,195 @@
+"""Fixtures that start the real cybrid-mock binary for each test.
+
+Each server listens on 127.0.0.1 port 0 with its own TLS directory, is
+reached over HTTPS with certificate verification against the CA it
+generated, and is stopped by its process id with SIGTERM. A server that
+exits non-zero or prints a sanitizer report fails the test that ran it.
+"""
+import http.client
+import json
+import os
+import signal
+import ssl
+import subprocess
+import time
+import urllib.parse
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BINARY = os.environ.get("CYBRID_MOCK_BIN",
+                        os.path.join(ROOT, "build", "cybrid-mock"))
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+
+class Client:
+    """A keep-alive HTTPS client that trusts only the mock's CA."""
+
+    def __init__(self, url, ca_file):
+        parts = urllib.parse.urlsplit(url)
+        self.host = parts.hostname
+        self.port = parts.port
+        self.context = ssl.create_default_context(cafile=ca_file)
+        self.conn = None
+
+    def _connect(self):
+        if self.conn is None:
+            self.conn = http.client.HTTPSConnection(
+                self.host, self.port, context=self.context, timeout=10)
+        return self.conn
+
+    def request(self, method, path, body=None, headers=None, token=None):
+        headers = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            headers.setdefault("Content-Type", "application/json")
+        if isinstance(body, str):
+            body = body.encode()
+        if token is not None:
+            headers["Authorization"] = "Bearer " + token
+        conn = self._connect()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.close()
+            raise
+        data = resp.read()
+        out = Response(resp.status,
+                       {k.lower(): v for k, v in resp.getheaders()}, data)
+        if resp.will_close:
+            self.close()
+        return out
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body=body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body=body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class Mock:
+    """One running cybrid-mock process."""
+
+    def __init__(self, tls_dir, args=(), env=None):
+        self.tls_dir = str(tls_dir)
+        self.args = ["--listen", "127.0.0.1:0", "--tls-dir", self.tls_dir]
+        self.args += list(args)
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.stderr_path = os.path.join(self.tls_dir, "mock.stderr")
+        self.proc = None
+        self.url = None
+
+    def start(self, timeout=10.0):
+        os.makedirs(self.tls_dir, exist_ok=True)
+        self.stderr_file = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(
+            [BINARY] + self.args, stdout=subprocess.PIPE,
+            stderr=self.stderr_file, env=self.env)
+        deadline = time.monotonic() + timeout
+        line = b""
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if line.startswith(b"ready "):
+                break
+            if not line and self.proc.poll() is not None:
+                break
+        if not line.startswith(b"ready "):
+            self.stop(check=False)
+            raise RuntimeError("mock did not start: " + self.stderr())
+        self.url = line.split()[1].decode()
+        self.ca = os.path.join(self.tls_dir, "ca.pem")
+        return self
+
+    def client(self, ca=None):
+        return Client(self.url, ca or self.ca)
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, check=True, timeout=5.0):
+        """Stops with SIGTERM by pid; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+            if check:
+                raise AssertionError("mock did not stop within %ss" % timeout)
+        self.proc.stdout.close()
+        self.stderr_file.close()
+        self.proc = None
+        if check:
+            err = self.stderr()
+            assert "runtime error" not in err, err
+            assert "AddressSanitizer" not in err, err
+            assert "LeakSanitizer" not in err, err
+            assert code == 0, "mock exited %s:\n%s" % (code, err)
+        return code
+
+
+@pytest.fixture
+def start_mock(tmp_path):
+    """Starts mocks with extra arguments; stops them all after the test."""
+    started = []
+
+    def start(*args, env=None, tls_dir=None):
+        m = Mock(tls_dir or tmp_path / ("tls%d" % len(started)), args, env)
+        started.append(m)
+        return m.start()
+
+    yield start
+    for m in started:
+        m.stop()
+
+
+@pytest.fixture
+def mock(start_mock):
+    """A mock on the default scenario."""
+    return start_mock()
+
+
+@pytest.fixture
+def client(mock):
+    c = mock.client()
+    yield c
+    c.close()
