@@ -1,11 +1,13 @@
 /*
  * app: joins the route tables and runs each request through the steps of
- * the request path in a fixed order.
+ * the request path in a fixed order. A route's policy (struct
+ * route_policy) says which steps apply to it.
  */
 #include "app.h"
 
 #include "admin.h"
 #include "log.h"
+#include "store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,7 @@ add_routes(const struct http_route *routes, size_t n)
 }
 
 void
-app_init(void)
+app_init(const struct scenario *sc)
 {
     const struct http_route *r;
     size_t n;
@@ -35,6 +37,19 @@ app_init(void)
     n_table = 0;
     r = admin_routes(&n);
     add_routes(r, n);
+    app_load(sc);
+}
+
+void
+app_load(const struct scenario *sc)
+{
+    store_reset(sc);
+}
+
+void
+app_shutdown(void)
+{
+    store_clear();
 }
 
 static void

@@ -1,18 +1,43 @@
 /*
  * app: the request path and the routing table of the whole mock.
  *
- * Every request reads as one line: route -> (rate limit, faults,
- * authentication and scope checks as those modules join) -> handler ->
- * access log. Each service module contributes a table of routes; this
- * module joins them and owns the order of the steps.
+ * Every request reads as one line: route -> rate limit -> faults ->
+ * authenticate -> authorize scope -> handler -> journal and audit. Each
+ * service module contributes a table of routes whose rows point at a
+ * route_policy; this module joins the tables, runs the steps in that
+ * order and loads a scenario into every module.
  */
 #ifndef CYBRID_APP_H
 #define CYBRID_APP_H
 
 #include "http.h"
+#include "scenario.h"
 
-/* Prepares the routing table; call once before serving. */
-void app_init(void);
+/* Token types, as bits so a policy can accept several. */
+enum token_type {
+    TOKEN_NONE = 0,
+    TOKEN_ORGANIZATION = 1,
+    TOKEN_BANK = 2,
+    TOKEN_CUSTOMER = 4,
+};
+#define TOKEN_ANY (TOKEN_ORGANIZATION | TOKEN_BANK | TOKEN_CUSTOMER)
+
+/* What the request path checks before a route's handler runs. */
+struct route_policy {
+    unsigned token_types;   /* accepted types; 0: no token is read */
+    const char *scope;      /* required scope, or NULL */
+    enum limit_class limit; /* rate-limit class, or LIMIT_NONE */
+    int cors;               /* 1: the bank API's CORS rules apply */
+};
+
+/* Prepares the routing table and loads the scenario; call once. */
+void app_init(const struct scenario *sc);
+
+/* Loads a scenario into every module (fixtures, limits, lifetimes). */
+void app_load(const struct scenario *sc);
+
+/* Frees what app_init and app_load made. */
+void app_shutdown(void);
 
 /* The http module's dispatch function. */
 void app_dispatch(struct http_request *req);

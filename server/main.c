@@ -12,6 +12,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "scenario.h"
 #include "tls.h"
 
 #include <civetweb.h>
@@ -28,6 +29,7 @@ serve(const struct config *cfg)
     struct http_options hopt = {0};
     struct http_server *srv;
     struct mock_err err = {0};
+    struct scenario *sc;
     sigset_t set;
     int sig = 0;
 
@@ -41,8 +43,9 @@ serve(const struct config *cfg)
         return 1;
     }
 
-    clock_reset(0);
-    app_init();
+    sc = scenario_default();
+    clock_reset(sc->clock_start_ms);
+    app_init(sc);
     admin_mark_start();
 
     sigemptyset(&set);
@@ -61,6 +64,8 @@ serve(const struct config *cfg)
     srv = http_start(&hopt, &err);
     if (srv == NULL) {
         fprintf(stderr, "cybrid-mock: %s\n", err.msg);
+        app_shutdown();
+        scenario_free(sc);
         tls_material_free(&tls);
         return 1;
     }
@@ -78,6 +83,8 @@ serve(const struct config *cfg)
     }
     log_msg(LOG_INFO, "main", "stopping on signal %d", sig);
     http_stop(srv);
+    app_shutdown();
+    scenario_free(sc);
     tls_material_free(&tls);
     return 0;
 }

@@ -1,0 +1,64 @@
+/*
+ * identity: the Identity API (OAuth client-credentials tokens, customer
+ * tokens, the JWKS) and the request path's authentication and scope
+ * checks.
+ *
+ * Tokens are RS512 JWTs signed with a key kept in the TLS directory, so a
+ * restart keeps issued tokens valid. Every expiry decision reads the
+ * virtual clock: a token is expired when now >= exp.
+ */
+#ifndef CYBRID_IDENTITY_H
+#define CYBRID_IDENTITY_H
+
+#include "app.h"
+#include "http.h"
+#include "scenario.h"
+
+#include <stdint.h>
+
+/* Who a verified token speaks for. */
+struct principal {
+    enum token_type type;
+    char subject[33]; /* guid of the organization, bank or
+                         customer */
+    char organization_guid[33];
+    char bank_guid[33];     /* bank and customer tokens */
+    char customer_guid[33]; /* customer tokens */
+    uint64_t scopes[2];     /* bit i: scope i of the scopes module */
+    int64_t issued_at;      /* epoch seconds */
+    int64_t expires_at;
+    char jti[37];
+};
+
+/*
+ * Reads the signing key from dir/signing-key.pem, or makes and writes it.
+ * Returns 0 or a negative code with err filled.
+ */
+int identity_init(const char *dir, struct mock_err *err);
+
+/* Frees the signing key. */
+void identity_shutdown(void);
+
+/* Takes the scenario's token lifetimes. */
+void identity_load(const struct scenario *sc);
+
+/* The Identity API's routes; *n receives their count. */
+const struct http_route *identity_routes(size_t *n);
+
+/*
+ * Checks the request's Bearer token against the policy: 401 for a missing,
+ * malformed, badly signed or expired token, 403 for a token of a type the
+ * policy does not accept or without its scope. Replies itself and returns
+ * the status on failure; returns 0 and fills out on success.
+ */
+int identity_authenticate(struct http_request *req,
+                          const struct route_policy *policy,
+                          struct principal *out);
+
+/* The principal of an authenticated request, or NULL. */
+const struct principal *identity_principal(const struct http_request *req);
+
+/* 1 when the principal holds the scope (e.g. "banks:write"). */
+int identity_has_scope(const struct principal *p, const char *scope);
+
+#endif

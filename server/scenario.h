@@ -1,0 +1,138 @@
+/*
+ * scenario: what one test situation declares, loaded from YAML.
+ *
+ * A scenario names its fixtures (organizations, banks, applications,
+ * customers, subscriptions), token lifetimes, rate limits and the virtual
+ * clock's start. It may `extends:` another scenario file (resolved inside
+ * the scenario folders only), and any section it gives replaces or merges
+ * into the parent's as documented in scenarios/README.md.
+ *
+ * Loading is strict: an unknown key, a wrong type, a bad duration, a bad
+ * guid or an `extends` outside the scenario folders is refused with the
+ * file, line, column and reason in the error. A loaded scenario is
+ * immutable; the running server swaps whole scenarios atomically.
+ */
+#ifndef CYBRID_SCENARIO_H
+#define CYBRID_SCENARIO_H
+
+#include "util.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A list of owned strings. */
+struct strlist {
+    char **v;
+    size_t n;
+};
+
+struct fx_organization {
+    char guid[33];
+    char *name;
+};
+
+struct fx_bank {
+    char guid[33];
+    char organization_guid[33];
+    char *name;
+    char *type; /* "sandbox" or "production" */
+    struct strlist supported_trading_symbols;
+    struct strlist supported_payout_symbols;
+    struct strlist supported_fiat_account_assets;
+    struct strlist supported_country_codes;
+    struct strlist features;
+    struct strlist cors_allowed_origins;
+    int64_t created_at_ms; /* 0: the clock's start */
+};
+
+enum app_kind { APP_ORGANIZATION, APP_BANK };
+
+struct fx_application {
+    enum app_kind kind;
+    char *name;
+    char *client_id;
+    char *client_secret;
+    char owner_guid[33];         /* organization or bank guid */
+    struct strlist scopes;       /* empty: every scope of the kind */
+    struct strlist ip_allowlist; /* IPv4 addresses or CIDR; empty: any */
+};
+
+struct fx_customer {
+    char guid[33];
+    char bank_guid[33];
+    char *type;  /* "individual" or "business" */
+    char *state; /* storing, unverified, verified, rejected, frozen */
+    char *first_name, *middle_name, *last_name; /* individual */
+    char *business_name;                        /* business */
+    char *date_of_birth;                        /* YYYY-MM-DD */
+    char *phone_number;
+    char *email_address;
+    char *street, *street2, *city, *subdivision, *postal_code, *country_code;
+    struct strlist labels;
+    int64_t created_at_ms;
+};
+
+struct fx_subscription {
+    char guid[33];
+    char organization_guid[33];
+    char *name;
+    char *url;
+    char *signing_key; /* NULL: generated at load */
+};
+
+/* One rate-limit class. */
+struct limit_rule {
+    int enabled;
+    unsigned limit; /* requests per window */
+    int64_t window_ms;
+    int status;      /* 429 or 403 */
+    int retry_after; /* 1: send Retry-After */
+};
+
+enum limit_class {
+    LIMIT_GENERAL,         /* every /api/ request but token endpoints */
+    LIMIT_OAUTH_TOKEN,     /* POST /oauth/token */
+    LIMIT_CUSTOMER_TOKENS, /* POST /api/customer_tokens */
+    LIMIT_CLASSES,
+    LIMIT_NONE = -1, /* never limited (admin, health) */
+};
+
+struct scenario {
+    char *name;
+    char *description;
+    char *file; /* where it was loaded from; NULL for the built-in */
+
+    struct fx_organization *organizations;
+    size_t n_organizations;
+    struct fx_bank *banks;
+    size_t n_banks;
+    struct fx_application *applications;
+    size_t n_applications;
+    struct fx_customer *customers;
+    size_t n_customers;
+    struct fx_subscription *subscriptions;
+    size_t n_subscriptions;
+
+    /* Token lifetimes in seconds. */
+    int64_t organization_token_ttl;
+    int64_t bank_token_ttl;
+    int64_t customer_token_ttl;
+
+    struct limit_rule limits[LIMIT_CLASSES];
+    struct strlist trusted_proxies; /* addresses whose X-Forwarded-For
+                                       is believed */
+    int64_t clock_start_ms;         /* 0: real time at load */
+};
+
+/* The guids and credentials of the default fixtures (see README). */
+#define DEFAULT_ORGANIZATION_GUID "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+#define DEFAULT_BANK_GUID "b0a1c2d3e4f5061728394a5b6c7d8e9f"
+#define DEFAULT_CUSTOMER_GUID "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+
+/* The default scenario (caller frees with scenario_free). */
+struct scenario *scenario_default(void);
+
+/* Frees a scenario and everything it owns. NULL-safe. */
+void scenario_free(struct scenario *sc);
+
+#endif
