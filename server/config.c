@@ -112,7 +112,7 @@ set_flag(struct config *cfg, const struct flag *f, const char *value,
          struct mock_err *err)
 {
     char *field = (char *)cfg + f->offset;
-    long long n;
+    long long n = 0;
 
     switch (f->kind) {
     case K_STR:
