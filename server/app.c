@@ -7,6 +7,8 @@
 
 #include "admin.h"
 #include "log.h"
+#include "metrics.h"
+#include "ratelimit.h"
 #include "store.h"
 
 #include <stdlib.h>
@@ -37,6 +39,9 @@ app_init(const struct scenario *sc)
     n_table = 0;
     r = admin_routes(&n);
     add_routes(r, n);
+    r = metrics_routes(&n);
+    add_routes(r, n);
+    ratelimit_init(RATELIMIT_DEFAULT_ADDRESSES, RATELIMIT_DEFAULT_STRIPES);
     app_load(sc);
 }
 
@@ -44,12 +49,14 @@ void
 app_load(const struct scenario *sc)
 {
     store_reset(sc);
+    ratelimit_load(sc);
 }
 
 void
 app_shutdown(void)
 {
     store_clear();
+    ratelimit_shutdown();
 }
 
 static void
@@ -73,14 +80,10 @@ access_log(const struct http_request *req)
     log_end(&l);
 }
 
-void
-app_dispatch(struct http_request *req)
+/* Answers from the route found: 404, 405 with Allow, or the handler. */
+static void
+route_request(struct http_request *req, enum http_match m, const char *allow)
 {
-    char allow[128];
-    enum http_match m;
-
-    m = http_route_match(table, n_table, req->method, req->path, &req->route,
-                         req->params, &req->n_params, allow, sizeof(allow));
     if (m == HTTP_MATCH_NO_PATH) {
         http_reply_error(req, 404, "not_found", "no such path: %s", req->path);
     } else if (m == HTTP_MATCH_NO_METHOD) {
@@ -91,5 +94,20 @@ app_dispatch(struct http_request *req)
     } else {
         req->route->handler(req);
     }
+}
+
+void
+app_dispatch(struct http_request *req)
+{
+    char allow[128];
+    enum http_match m;
+
+    m = http_route_match(table, n_table, req->method, req->path, &req->route,
+                         req->params, &req->n_params, allow, sizeof(allow));
+    /* Limited by path, not by route, so unknown /api/ paths count too. */
+    if (ratelimit_request(req) == 0)
+        route_request(req, m, allow);
+    metrics_request(req->route != NULL ? req->route->name : "unmatched",
+                    req->status);
     access_log(req);
 }

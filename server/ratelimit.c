@@ -1,0 +1,687 @@
+/*
+ * ratelimit: striped tables of client addresses, each with one ring of
+ * accepted-request timestamps per class (see ratelimit.h for the rule).
+ *
+ * The rules are written only with every stripe lock held and read under
+ * one, so a check always sees one consistent rule. The trusted proxies
+ * sit behind a read-write lock of their own that a request takes only
+ * when the scenario names some proxies.
+ */
+#include "ratelimit.h"
+
+#include "clock.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct ring {
+    int64_t *ts;    /* cap slots; NULL until the class is first used */
+    unsigned cap;   /* the limit the ring was made for */
+    unsigned head;  /* the oldest timestamp when full */
+    unsigned count; /* timestamps held, at most cap */
+};
+
+struct entry {
+    char addr[RATELIMIT_ADDR_MAX];
+    uint64_t hash;
+    struct entry *hnext;       /* hash chain */
+    struct entry *prev, *next; /* recency list, most recent first */
+    struct ring rings[LIMIT_CLASSES];
+};
+
+struct stripe {
+    pthread_mutex_t lock;
+    struct entry **buckets;
+    size_t mask; /* buckets - 1, a power of two minus one */
+    size_t count, cap;
+    struct entry *mru, *lru;
+};
+
+/* An address or CIDR block, IPv4 as 4 bytes, IPv6 as 16. */
+struct cidr {
+    int family;
+    unsigned char bytes[16];
+    unsigned prefix;
+};
+
+static struct stripe *stripes;
+static unsigned n_stripes;
+static struct limit_rule rules[LIMIT_CLASSES];
+
+static pthread_rwlock_t proxy_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct cidr *proxies;
+static _Atomic size_t n_proxies;
+
+static _Atomic size_t tracked;
+static struct metrics_counter *refused[LIMIT_CLASSES];
+static struct metrics_counter *evicted;
+
+static const char *const class_names[LIMIT_CLASSES] = {"general", "oauth_token",
+                                                       "customer_tokens"};
+
+/* ---- addresses -------------------------------------------------------- */
+
+/* Parses an address or CIDR block; IPv4-mapped IPv6 becomes IPv4. */
+static int
+cidr_parse(const char *s, size_t n, struct cidr *out)
+{
+    char buf[64], *slash, *end;
+    long prefix = -1;
+
+    while (n > 0 && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (n == 0 || n >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    slash = strchr(buf, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        prefix = strtol(slash + 1, &end, 10);
+        if (end == slash + 1 || *end != '\0' || prefix < 0)
+            return -1;
+    }
+    memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, buf, out->bytes) == 1) {
+        out->family = AF_INET;
+        out->prefix = 32;
+    } else if (inet_pton(AF_INET6, buf, out->bytes) == 1) {
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
+                                                 0, 0, 0, 0, 0xff, 0xff};
+
+        out->family = AF_INET6;
+        out->prefix = 128;
+        if (memcmp(out->bytes, mapped, 12) == 0) {
+            if (prefix >= 0 && prefix < 96)
+                return -1;
+            memmove(out->bytes, out->bytes + 12, 4);
+            memset(out->bytes + 4, 0, 12);
+            out->family = AF_INET;
+            out->prefix = 32;
+            if (prefix >= 0)
+                prefix -= 96;
+        }
+    } else {
+        return -1;
+    }
+    if (prefix > (long)out->prefix)
+        return -1;
+    if (prefix >= 0)
+        out->prefix = (unsigned)prefix;
+    return 0;
+}
+
+/* 1 when the address a lies in block b. */
+static int
+cidr_contains(const struct cidr *b, const struct cidr *a)
+{
+    unsigned whole = b->prefix / 8, rest = b->prefix % 8;
+
+    if (a->family != b->family || memcmp(a->bytes, b->bytes, whole) != 0)
+        return 0;
+    if (rest == 0)
+        return 1;
+    return ((a->bytes[whole] ^ b->bytes[whole]) & (0xff00u >> rest) & 0xff) ==
+           0;
+}
+
+static void
+cidr_format(const struct cidr *a, char *out, size_t cap)
+{
+    char text[INET6_ADDRSTRLEN];
+
+    if (inet_ntop(a->family, a->bytes, text, sizeof(text)) == NULL)
+        text[0] = '\0';
+    snprintf(out, cap, "%s", text);
+}
+
+int
+ratelimit_proxy_valid(const char *s)
+{
+    struct cidr c;
+
+    return s != NULL && cidr_parse(s, strlen(s), &c) == 0;
+}
+
+/* 1 when a is a trusted proxy; the caller holds proxy_lock. */
+static int
+trusted(const struct cidr *a)
+{
+    size_t n = atomic_load(&n_proxies);
+
+    for (size_t i = 0; i < n; i++) {
+        if (cidr_contains(&proxies[i], a))
+            return 1;
+    }
+    return 0;
+}
+
+/* The rightmost address of xff that is not a trusted proxy. */
+static int
+forwarded_client(const char *xff, struct cidr *out)
+{
+    size_t end = strlen(xff);
+    int found = 0;
+
+    while (end > 0) {
+        size_t start = end;
+        struct cidr hop;
+
+        while (start > 0 && xff[start - 1] != ',')
+            start--;
+        if (cidr_parse(xff + start, end - start, &hop) != 0 ||
+            hop.prefix != (hop.family == AF_INET ? 32u : 128u))
+            break;
+        *out = hop;
+        found = 1;
+        if (!trusted(&hop))
+            break;
+        end = start > 0 ? start - 1 : 0;
+    }
+    return found;
+}
+
+void
+ratelimit_client_addr(const char *peer, const char *xff, char *out, size_t cap)
+{
+    struct cidr p, client;
+
+    /* The common case costs a copy: the socket layer already wrote the
+       peer in canonical form, and only IPv4-mapped IPv6 needs a change. */
+    if ((xff == NULL || atomic_load(&n_proxies) == 0) &&
+        strncasecmp(peer, "::ffff:", 7) != 0) {
+        snprintf(out, cap, "%s", peer);
+        return;
+    }
+    if (cidr_parse(peer, strlen(peer), &p) != 0) {
+        snprintf(out, cap, "%s", peer);
+        return;
+    }
+    client = p;
+    if (xff != NULL && atomic_load(&n_proxies) > 0) {
+        pthread_rwlock_rdlock(&proxy_lock);
+        if (trusted(&p) && !forwarded_client(xff, &client))
+            client = p;
+        pthread_rwlock_unlock(&proxy_lock);
+    }
+    cidr_format(&client, out, cap);
+}
+
+/* ---- classes ---------------------------------------------------------- */
+
+/* 1 when path is want, allowing one trailing slash as the router does. */
+static int
+path_is(const char *path, const char *want)
+{
+    size_t n = strlen(want);
+
+    return strncmp(path, want, n) == 0 &&
+           (path[n] == '\0' || (path[n] == '/' && path[n + 1] == '\0'));
+}
+
+enum limit_class
+ratelimit_class_of(const char *method, const char *path)
+{
+    int post = strcmp(method, "POST") == 0;
+
+    if (post && path_is(path, "/oauth/token"))
+        return LIMIT_OAUTH_TOKEN;
+    if (post && path_is(path, "/api/customer_tokens"))
+        return LIMIT_CUSTOMER_TOKENS;
+    if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0)
+        return LIMIT_GENERAL;
+    return LIMIT_NONE;
+}
+
+const char *
+ratelimit_class_name(enum limit_class cls)
+{
+    if (cls < 0 || cls >= LIMIT_CLASSES)
+        return "none";
+    return class_names[cls];
+}
+
+/* ---- the table of addresses ------------------------------------------- */
+
+static uint64_t
+addr_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    /* Mix the high bits down: stripes use the low bits, buckets the
+       high. */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static size_t
+bucket_of(const struct stripe *s, uint64_t h)
+{
+    return (size_t)(h >> 32) & s->mask;
+}
+
+static void
+lru_unlink(struct stripe *s, struct entry *e)
+{
+    if (e->prev != NULL)
+        e->prev->next = e->next;
+    else
+        s->mru = e->next;
+    if (e->next != NULL)
+        e->next->prev = e->prev;
+    else
+        s->lru = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void
+lru_push(struct stripe *s, struct entry *e)
+{
+    e->prev = NULL;
+    e->next = s->mru;
+    if (s->mru != NULL)
+        s->mru->prev = e;
+    s->mru = e;
+    if (s->lru == NULL)
+        s->lru = e;
+}
+
+static void
+hash_unlink(struct stripe *s, struct entry *e)
+{
+    struct entry **p = &s->buckets[bucket_of(s, e->hash)];
+
+    while (*p != e)
+        p = &(*p)->hnext;
+    *p = e->hnext;
+}
+
+/* Takes the least recently used entry of a full stripe for reuse. */
+static struct entry *
+evict(struct stripe *s)
+{
+    struct entry *e = s->lru;
+
+    lru_unlink(s, e);
+    hash_unlink(s, e);
+    for (int c = 0; c < LIMIT_CLASSES; c++)
+        e->rings[c].head = e->rings[c].count = 0;
+    metrics_inc(evicted);
+    return e;
+}
+
+/* The entry of addr, made (or taken over) when missing; most recent. */
+static struct entry *
+entry_get(struct stripe *s, const char *addr, uint64_t h)
+{
+    struct entry **head = &s->buckets[bucket_of(s, h)];
+    struct entry *e;
+
+    for (e = *head; e != NULL; e = e->hnext) {
+        if (e->hash == h && strcmp(e->addr, addr) == 0) {
+            if (s->mru != e) {
+                lru_unlink(s, e);
+                lru_push(s, e);
+            }
+            return e;
+        }
+    }
+    if (s->count < s->cap) {
+        e = xcalloc(1, sizeof(*e));
+        s->count++;
+        atomic_fetch_add(&tracked, 1);
+    } else {
+        e = evict(s);
+        head = &s->buckets[bucket_of(s, h)];
+    }
+    snprintf(e->addr, sizeof(e->addr), "%s", addr);
+    e->hash = h;
+    e->hnext = *head;
+    *head = e;
+    lru_push(s, e);
+    return e;
+}
+
+static void
+entry_free(struct entry *e)
+{
+    for (int c = 0; c < LIMIT_CLASSES; c++)
+        free(e->rings[c].ts);
+    free(e);
+}
+
+/* Frees every entry of a stripe; the caller holds its lock. */
+static void
+stripe_clear(struct stripe *s)
+{
+    struct entry *e = s->mru;
+
+    while (e != NULL) {
+        struct entry *next = e->next;
+
+        entry_free(e);
+        e = next;
+    }
+    atomic_fetch_sub(&tracked, s->count);
+    memset(s->buckets, 0, (s->mask + 1) * sizeof(*s->buckets));
+    s->mru = s->lru = NULL;
+    s->count = 0;
+}
+
+static void
+lock_all(void)
+{
+    for (unsigned i = 0; i < n_stripes; i++)
+        pthread_mutex_lock(&stripes[i].lock);
+}
+
+static void
+unlock_all(void)
+{
+    for (unsigned i = n_stripes; i > 0; i--)
+        pthread_mutex_unlock(&stripes[i - 1].lock);
+}
+
+/* ---- the window ------------------------------------------------------- */
+
+/* Makes the ring hold cap slots, keeping its newest timestamps. */
+static void
+ring_fit(struct ring *r, unsigned cap)
+{
+    int64_t *ts = xcalloc(cap, sizeof(*ts));
+    unsigned keep = r->count < cap ? r->count : cap;
+
+    for (unsigned i = 0; i < keep; i++)
+        ts[i] = r->ts[(r->head + r->count - keep + i) % r->cap];
+    free(r->ts);
+    r->ts = ts;
+    r->cap = cap;
+    r->head = 0;
+    r->count = keep;
+}
+
+/*
+ * Counts a request at now if the rule allows it; otherwise returns 0 and
+ * the milliseconds until a slot frees in *wait.
+ */
+static int
+ring_admit(struct ring *r, const struct limit_rule *rule, int64_t now,
+           int64_t *wait)
+{
+    int64_t oldest;
+
+    if (rule->limit == 0) {
+        *wait = rule->window_ms;
+        return 0;
+    }
+    if (r->ts == NULL || r->cap != rule->limit)
+        ring_fit(r, rule->limit);
+    if (r->count < r->cap) {
+        unsigned at = r->head + r->count;
+
+        r->ts[at >= r->cap ? at - r->cap : at] = now;
+        r->count++;
+        return 1;
+    }
+    oldest = r->ts[r->head];
+    if (now - oldest >= rule->window_ms) {
+        r->ts[r->head] = now;
+        if (++r->head == r->cap)
+            r->head = 0;
+        return 1;
+    }
+    *wait = oldest + rule->window_ms - now;
+    return 0;
+}
+
+void
+ratelimit_check(const char *addr, enum limit_class cls, int64_t now_ms,
+                struct ratelimit_verdict *out)
+{
+    struct limit_rule rule;
+    struct stripe *s;
+    int64_t wait = 0;
+    uint64_t h;
+    int ok;
+
+    memset(out, 0, sizeof(*out));
+    out->allowed = 1;
+    if (cls < 0 || cls >= LIMIT_CLASSES || stripes == NULL)
+        return;
+    h = addr_hash(addr);
+    s = &stripes[h & (n_stripes - 1)];
+    pthread_mutex_lock(&s->lock);
+    rule = rules[cls];
+    if (!rule.enabled) {
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    ok = ring_admit(&entry_get(s, addr, h)->rings[cls], &rule, now_ms, &wait);
+    pthread_mutex_unlock(&s->lock);
+    if (ok)
+        return;
+    out->allowed = 0;
+    out->status = rule.status;
+    out->send_retry_after = rule.retry_after || rule.status == 429;
+    out->retry_after = (wait + 999) / 1000;
+    if (out->retry_after < 1)
+        out->retry_after = 1;
+    out->limit = rule.limit;
+    out->window_ms = rule.window_ms;
+    metrics_inc(refused[cls]);
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+static double
+tracked_metric(void)
+{
+    return (double)atomic_load(&tracked);
+}
+
+static void
+register_metrics(void)
+{
+    for (int c = 0; c < LIMIT_CLASSES; c++) {
+        char labels[64];
+
+        snprintf(labels, sizeof(labels), "class=\"%s\"", class_names[c]);
+        refused[c] = metrics_counter(
+            "cybrid_mock_rate_limited_total", labels,
+            "Requests refused by a rate limit, by limit class.");
+    }
+    evicted = metrics_counter(
+        "cybrid_mock_ratelimit_evictions_total", NULL,
+        "Client addresses forgotten to keep the rate-limit table bounded.");
+    metrics_gauge("cybrid_mock_ratelimit_tracked_addresses", NULL,
+                  "Client addresses the rate limiter tracks now.",
+                  tracked_metric);
+}
+
+void
+ratelimit_init(size_t max_addresses, unsigned n)
+{
+    size_t per, buckets = 8;
+
+    ratelimit_shutdown();
+    register_metrics();
+    if (max_addresses < 1)
+        max_addresses = 1;
+    if (n < 1)
+        n = 1;
+    if (n > max_addresses)
+        n = (unsigned)max_addresses;
+    while (n & (n - 1))
+        n &= n - 1; /* down to a power of two */
+    per = max_addresses / n;
+    while (buckets < per)
+        buckets *= 2;
+    n_stripes = n;
+    stripes = xcalloc(n, sizeof(*stripes));
+    for (unsigned i = 0; i < n; i++) {
+        pthread_mutex_init(&stripes[i].lock, NULL);
+        stripes[i].buckets = xcalloc(buckets, sizeof(struct entry *));
+        stripes[i].mask = buckets - 1;
+        stripes[i].cap = per;
+    }
+}
+
+void
+ratelimit_shutdown(void)
+{
+    for (unsigned i = 0; i < n_stripes; i++) {
+        stripe_clear(&stripes[i]);
+        free(stripes[i].buckets);
+        pthread_mutex_destroy(&stripes[i].lock);
+    }
+    free(stripes);
+    stripes = NULL;
+    n_stripes = 0;
+    pthread_rwlock_wrlock(&proxy_lock);
+    free(proxies);
+    proxies = NULL;
+    atomic_store(&n_proxies, 0);
+    pthread_rwlock_unlock(&proxy_lock);
+}
+
+static struct limit_rule
+rule_bounded(enum limit_class cls, const struct limit_rule *rule)
+{
+    struct limit_rule r = *rule;
+
+    if (r.limit > RATELIMIT_LIMIT_MAX) {
+        log_msg(LOG_WARN, "ratelimit", "%s limit %u cut to %u",
+                class_names[cls], r.limit, RATELIMIT_LIMIT_MAX);
+        r.limit = RATELIMIT_LIMIT_MAX;
+    }
+    if (r.window_ms < 0)
+        r.window_ms = 0;
+    if (r.status < 400 || r.status > 599)
+        r.status = cls == LIMIT_GENERAL ? 429 : 403;
+    return r;
+}
+
+static void
+load_proxies(const struct strlist *list)
+{
+    struct cidr *v = xcalloc(list->n ? list->n : 1, sizeof(*v));
+    size_t n = 0;
+
+    for (size_t i = 0; i < list->n; i++) {
+        if (cidr_parse(list->v[i], strlen(list->v[i]), &v[n]) == 0)
+            n++;
+        else
+            log_msg(LOG_WARN, "ratelimit", "trusted proxy skipped: %s",
+                    list->v[i]);
+    }
+    pthread_rwlock_wrlock(&proxy_lock);
+    free(proxies);
+    proxies = v;
+    atomic_store(&n_proxies, n);
+    pthread_rwlock_unlock(&proxy_lock);
+}
+
+void
+ratelimit_load(const struct scenario *sc)
+{
+    lock_all();
+    for (int c = 0; c < LIMIT_CLASSES; c++)
+        rules[c] = rule_bounded(c, &sc->limits[c]);
+    for (unsigned i = 0; i < n_stripes; i++)
+        stripe_clear(&stripes[i]);
+    unlock_all();
+    load_proxies(&sc->trusted_proxies);
+}
+
+void
+ratelimit_set_rule(enum limit_class cls, const struct limit_rule *rule)
+{
+    if (cls < 0 || cls >= LIMIT_CLASSES)
+        return;
+    lock_all();
+    rules[cls] = rule_bounded(cls, rule);
+    unlock_all();
+}
+
+size_t
+ratelimit_tracked(void)
+{
+    return atomic_load(&tracked);
+}
+
+uint64_t
+ratelimit_evictions(void)
+{
+    return evicted != NULL ? metrics_value(evicted) : 0;
+}
+
+/* ---- the request path ------------------------------------------------- */
+
+/* "300 seconds", or milliseconds when the window is not whole seconds. */
+static void
+window_text(int64_t ms, char *out, size_t cap)
+{
+    if (ms % 1000 == 0)
+        snprintf(out, cap, "%lld seconds", (long long)(ms / 1000));
+    else
+        snprintf(out, cap, "%lld milliseconds", (long long)ms);
+}
+
+void
+ratelimit_reply(struct http_request *req, enum limit_class cls,
+                const struct ratelimit_verdict *v)
+{
+    char window[48], seconds[24];
+
+    window_text(v->window_ms, window, sizeof(window));
+    if (v->send_retry_after) {
+        snprintf(seconds, sizeof(seconds), "%lld", (long long)v->retry_after);
+        http_header_add(req, "Retry-After", seconds);
+    }
+    if (cls == LIMIT_GENERAL)
+        http_reply_error(req, v->status, "rate_limited",
+                         "rate limit exceeded: at most %u requests per %s "
+                         "from one client address; retry in %lld seconds",
+                         v->limit, window, (long long)v->retry_after);
+    else
+        http_reply_error(req, v->status, "rate_limited",
+                         "rate limit exceeded for %s: at most %u token "
+                         "requests per %s from one client address (this is "
+                         "a rate limit, not an authorization failure)",
+                         cls == LIMIT_OAUTH_TOKEN ? "POST /oauth/token"
+                                                  : "POST /api/customer_tokens",
+                         v->limit, window);
+}
+
+int
+ratelimit_request(struct http_request *req)
+{
+    enum limit_class cls = ratelimit_class_of(req->method, req->path);
+    char addr[RATELIMIT_ADDR_MAX];
+    struct ratelimit_verdict v;
+    const char *xff = NULL;
+
+    if (cls == LIMIT_NONE)
+        return 0;
+    if (atomic_load(&n_proxies) > 0)
+        xff = http_header(req, "X-Forwarded-For");
+    ratelimit_client_addr(req->client_addr, xff, addr, sizeof(addr));
+    ratelimit_check(addr, cls, clock_now_ms(), &v);
+    if (v.allowed)
+        return 0;
+    ratelimit_reply(req, cls, &v);
+    return v.status;
+}
