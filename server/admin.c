@@ -4,7 +4,10 @@
  */
 #include "admin.h"
 
+#include "attemptlog.h"
 #include "clock.h"
+#include "scenario.h"
+#include "webhooks.h"
 
 #include <math.h>
 #include <string.h>
@@ -75,7 +78,97 @@ clock_advance(struct http_request *req)
         return;
     }
     clock_advance_ms((int64_t)llround(v * 1000.0));
+    webhooks_wake();
     http_reply_json(req, 200, clock_json());
+}
+
+static void
+webhooks_get(struct http_request *req)
+{
+    cJSON *body = cJSON_CreateObject();
+    struct webhooks_stats st;
+
+    webhooks_stats(&st);
+    cJSON_AddNumberToObject(body, "queued", (double)st.queued);
+    cJSON_AddNumberToObject(body, "dropped", (double)st.dropped);
+    cJSON_AddNumberToObject(body, "abandoned", (double)st.abandoned);
+    cJSON_AddNumberToObject(body, "total", (double)st.attempts);
+    cJSON_AddItemToObject(body, "attempts", attemptlog_json(NULL));
+    http_reply_json(req, 200, body);
+}
+
+/* The optional string field key: NULL when absent, "" when not a string. */
+static const char *
+opt_string(const cJSON *body, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, key);
+
+    if (v == NULL || cJSON_IsNull(v))
+        return NULL;
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Checks the body of POST /__admin/events; NULL or the reason. */
+static const char *
+event_check(const cJSON *body, struct webhook_event *ev)
+{
+    static const char *const keys[] = {"event_type", "bank_guid", "object_guid",
+                                       "organization_guid", "tamper"};
+    const cJSON *item;
+    const char *tamper;
+
+    cJSON_ArrayForEach(item, body)
+    {
+        size_t i = 0;
+
+        while (i < 5 && strcmp(item->string, keys[i]) != 0)
+            i++;
+        if (i == 5)
+            return "unknown field; allowed: event_type, bank_guid, "
+                   "object_guid, organization_guid, tamper";
+    }
+    ev->event_type = opt_string(body, "event_type");
+    if (!webhooks_event_type_valid(ev->event_type))
+        return "event_type must be one of the Organization API's event types";
+    ev->bank_guid = opt_string(body, "bank_guid");
+    ev->object_guid = opt_string(body, "object_guid");
+    ev->organization_guid = opt_string(body, "organization_guid");
+    if ((ev->bank_guid && !guid_valid(ev->bank_guid)) ||
+        (ev->object_guid && !guid_valid(ev->object_guid)) ||
+        (ev->organization_guid && !guid_valid(ev->organization_guid)))
+        return "guids must be 32 lowercase hex characters";
+    if (ev->organization_guid == NULL)
+        ev->organization_guid = DEFAULT_ORGANIZATION_GUID;
+    tamper = opt_string(body, "tamper");
+    if (tamper != NULL && webhook_tamper_parse(tamper, &ev->tamper) != 0)
+        return "tamper must be one of bad_signature, unsigned, wrong_key, "
+               "stale_timestamp, duplicate, replay";
+    return NULL;
+}
+
+static void
+events_post(struct http_request *req)
+{
+    cJSON *body = http_json_body(req), *event = NULL;
+    struct webhook_event ev = {0};
+    struct mock_err err = {0};
+    const char *why;
+    int rc;
+
+    if (body == NULL)
+        return;
+    why = event_check(body, &ev);
+    if (why != NULL) {
+        http_reply_error(req, 400, "invalid_parameter", "%s", why);
+    } else if ((rc = webhooks_emit(&ev, &event, &err)) != 0) {
+        if (rc == MOCK_ENOENT)
+            http_reply_error(req, 404, "not_found", "%s", err.msg);
+        else
+            http_reply_error(req, 422, "invalid_parameter", "%s", err.msg);
+    } else {
+        http_reply_json(req, 201, event);
+    }
+    cJSON_Delete(body);
 }
 
 static const struct http_route routes[] = {
@@ -83,6 +176,8 @@ static const struct http_route routes[] = {
     {"GET", "/__admin/clock", clock_get, "admin.clock", NULL},
     {"POST", "/__admin/clock/advance", clock_advance, "admin.clock_advance",
      NULL},
+    {"GET", "/__admin/webhooks", webhooks_get, "admin.webhooks", NULL},
+    {"POST", "/__admin/events", events_post, "admin.events", NULL},
 };
 
 const struct http_route *

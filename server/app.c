@@ -8,13 +8,17 @@
 #include "admin.h"
 #include "log.h"
 #include "metrics.h"
+#include "organization.h"
 #include "ratelimit.h"
 #include "store.h"
+#include "webhooks.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_ROUTES 128
+#define WEBHOOK_WORKERS 2
+#define WEBHOOK_STOP_WAIT_MS 2000
 
 static struct http_route table[MAX_ROUTES];
 static size_t n_table;
@@ -34,6 +38,7 @@ void
 app_init(const struct scenario *sc)
 {
     const struct http_route *r;
+    struct mock_err err = {0};
     size_t n;
 
     n_table = 0;
@@ -43,6 +48,10 @@ app_init(const struct scenario *sc)
     add_routes(r, n);
     ratelimit_init(RATELIMIT_DEFAULT_ADDRESSES, RATELIMIT_DEFAULT_STRIPES);
     app_load(sc);
+    if (webhooks_start(WEBHOOK_WORKERS, &err) != 0) {
+        log_msg(LOG_ERROR, "app", "%s", err.msg);
+        abort();
+    }
 }
 
 void
@@ -50,11 +59,14 @@ app_load(const struct scenario *sc)
 {
     store_reset(sc);
     ratelimit_load(sc);
+    organization_load(sc);
+    webhooks_load(sc);
 }
 
 void
 app_shutdown(void)
 {
+    webhooks_stop(WEBHOOK_STOP_WAIT_MS);
     store_clear();
     ratelimit_shutdown();
 }

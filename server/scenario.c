@@ -109,6 +109,14 @@ scenario_default(void)
     sc->limits[LIMIT_CUSTOMER_TOKENS] =
         (struct limit_rule){1, 200, 300000, 403, 0};
     strlist_set(&sc->trusted_proxies, none);
+    sc->webhooks = (struct webhook_config){
+        .attempts = 5,
+        .first_delay_ms = 1000,
+        .factor = 2.0,
+        .timeout_ms = 10000,
+        .verify_tls = 1,
+        .queue_max = 1024,
+    };
     return sc;
 }
 
@@ -167,6 +175,7 @@ scenario_free(struct scenario *sc)
     free(sc->customers);
     free(sc->subscriptions);
     strlist_free(&sc->trusted_proxies);
+    free(sc->webhooks.ca_file);
     free(sc->name);
     free(sc->description);
     free(sc->file);

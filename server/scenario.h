@@ -89,6 +89,18 @@ struct limit_rule {
     int retry_after; /* 1: send Retry-After */
 };
 
+/* How webhook deliveries are sent and retried. */
+struct webhook_config {
+    unsigned attempts;      /* tries per delivery, first one included */
+    int64_t first_delay_ms; /* wait after the first failed try */
+    double factor;          /* each later wait is this times the last */
+    int64_t timeout_ms;     /* whole request, connect included */
+    char *ca_file;          /* extra trusted CA (PEM), or NULL */
+    int allow_http;         /* 1: http:// subscription urls allowed */
+    int verify_tls;         /* 0: receivers' certificates not checked */
+    size_t queue_max;       /* pending deliveries kept; more are dropped */
+};
+
 enum limit_class {
     LIMIT_GENERAL,         /* every /api/ request but token endpoints */
     LIMIT_OAUTH_TOKEN,     /* POST /oauth/token */
@@ -122,6 +134,7 @@ struct scenario {
     struct strlist trusted_proxies; /* addresses whose X-Forwarded-For
                                        is believed */
     int64_t clock_start_ms;         /* 0: real time at load */
+    struct webhook_config webhooks;
 };
 
 /* The guids and credentials of the default fixtures (see README). */

@@ -1,0 +1,198 @@
+/*
+ * outbound: libcurl easy handles, one per sending thread, reset before
+ * each request so no option leaks from one delivery into the next.
+ *
+ * The extra CA file is added to the system's trust store through
+ * CURLOPT_SSL_CTX_FUNCTION (libcurl is built on OpenSSL here), because
+ * CURLOPT_CAINFO would replace the system's CAs instead of adding to
+ * them. CURLOPT_NOSIGNAL is set: the mock is multi-threaded.
+ */
+#include "outbound.h"
+
+#include "clock.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <openssl/hmac.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <string.h>
+
+struct outbound {
+    CURL *curl;
+};
+
+/* What the callbacks of one transfer share. */
+struct transfer {
+    char answer[256];
+    size_t answer_len;
+    const _Atomic int64_t *abort_at;
+    const char *ca_file;
+};
+
+int
+outbound_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : MOCK_EIO;
+}
+
+void
+outbound_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+struct outbound *
+outbound_new(void)
+{
+    struct outbound *o = xcalloc(1, sizeof(*o));
+
+    o->curl = curl_easy_init();
+    if (o->curl == NULL) {
+        fprintf(stderr, "cybrid-mock: curl_easy_init failed\n");
+        abort();
+    }
+    return o;
+}
+
+void
+outbound_free(struct outbound *o)
+{
+    if (o == NULL)
+        return;
+    curl_easy_cleanup(o->curl);
+    free(o);
+}
+
+void
+outbound_sign(const void *key, size_t key_len, const void *body, size_t len,
+              char out[OUTBOUND_SIG_LEN + 1])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+
+    if (HMAC(EVP_sha256(), key, (int)key_len, body, len, mac, &mac_len) ==
+            NULL ||
+        mac_len != 32) {
+        fprintf(stderr, "cybrid-mock: HMAC-SHA256 failed\n");
+        abort();
+    }
+    hex_encode(mac, mac_len, out);
+    OPENSSL_cleanse(mac, sizeof(mac));
+}
+
+/* Keeps the start of the receiver's answer, printable bytes only. */
+static size_t
+on_write(char *data, size_t size, size_t n, void *arg)
+{
+    struct transfer *t = arg;
+    size_t len = size * n;
+
+    for (size_t i = 0; i < len && t->answer_len + 1 < sizeof(t->answer); i++) {
+        unsigned char c = (unsigned char)data[i];
+
+        t->answer[t->answer_len++] = (c >= 0x20 && c < 0x7f) ? (char)c : ' ';
+    }
+    t->answer[t->answer_len] = '\0';
+    return len;
+}
+
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+            curl_off_t ulnow)
+{
+    struct transfer *t = arg;
+    int64_t at = t->abort_at ? atomic_load(t->abort_at) : 0;
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return at != 0 && clock_mono_ms() >= at;
+}
+
+/* Adds the extra CA file to the certificates OpenSSL trusts. */
+static CURLcode
+on_ssl_ctx(CURL *curl, void *ssl_ctx, void *arg)
+{
+    struct transfer *t = arg;
+    X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
+
+    (void)curl;
+    if (t->ca_file == NULL)
+        return CURLE_OK;
+    if (X509_STORE_load_file(store, t->ca_file) != 1)
+        return CURLE_SSL_CACERT_BADFILE;
+    return CURLE_OK;
+}
+
+static struct curl_slist *
+make_headers(const struct outbound_request *rq)
+{
+    struct curl_slist *h = NULL;
+    char line[160];
+
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    if (rq->signature != NULL) {
+        snprintf(line, sizeof(line), "X-Cybrid-Signature: %s", rq->signature);
+        h = curl_slist_append(h, line);
+    }
+    snprintf(line, sizeof(line), "X-Cybrid-Event-Id: %s", rq->event_id);
+    h = curl_slist_append(h, line);
+    snprintf(line, sizeof(line), "X-Cybrid-Timestamp: %lld",
+             (long long)rq->timestamp);
+    return curl_slist_append(h, line);
+}
+
+static void
+set_options(CURL *c, const struct outbound_request *rq, struct transfer *t,
+            struct curl_slist *headers, char *errbuf)
+{
+    curl_easy_setopt(c, CURLOPT_URL, rq->url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_USERAGENT,
+                     "cybrid-mock-webhooks/" CYBRID_MOCK_VERSION);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+                     rq->allow_http ? "https,http" : "https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)rq->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, rq->verify_tls ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, rq->verify_tls ? 2L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, t);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+}
+
+void
+outbound_post(struct outbound *o, const struct outbound_request *rq,
+              const _Atomic int64_t *abort_at, struct outbound_result *out)
+{
+    struct transfer t = {.abort_at = abort_at, .ca_file = rq->ca_file};
+    struct curl_slist *headers = make_headers(rq);
+    char errbuf[CURL_ERROR_SIZE] = "";
+    int64_t started = clock_mono_ms();
+    CURLcode rc;
+
+    memset(out, 0, sizeof(*out));
+    curl_easy_reset(o->curl);
+    set_options(o->curl, rq, &t, headers, errbuf);
+    rc = curl_easy_perform(o->curl);
+    out->duration_ms = clock_mono_ms() - started;
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(o->curl, CURLINFO_RESPONSE_CODE, &out->status);
+    } else {
+        snprintf(out->error, sizeof(out->error), "%s%s%s",
+                 curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
+    }
+    memcpy(out->answer, t.answer, sizeof(out->answer));
+    curl_slist_free_all(headers);
+}
