@@ -245,6 +245,85 @@ http_reply_empty(struct http_request *req, int status)
     http_reply(req, status, NULL, NULL, 0);
 }
 
+void
+http_reply_list(struct http_request *req, cJSON *objects, size_t total,
+                const struct http_page *pg)
+{
+    cJSON *body = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(body, "total", (double)total);
+    cJSON_AddNumberToObject(body, "page", (double)pg->page);
+    cJSON_AddNumberToObject(body, "per_page", (double)pg->per_page);
+    cJSON_AddItemToObject(body, "objects", objects);
+    http_reply_json(req, 200, body);
+}
+
+/* ---- query ------------------------------------------------------------ */
+
+int
+http_query_param(const struct http_request *req, const char *name, char *out,
+                 size_t cap)
+{
+    int n;
+
+    if (cap == 0)
+        return MOCK_EINVAL;
+    out[0] = '\0';
+    if (req->query == NULL)
+        return MOCK_ENOENT;
+    n = mg_get_var(req->query, strlen(req->query), name, out, cap);
+    if (n == -1)
+        return MOCK_ENOENT;
+    if (n < 0 || (size_t)n != strlen(out))
+        return MOCK_EINVAL;
+    for (int i = 0; i < n; i++) {
+        if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+            return MOCK_EINVAL;
+    }
+    return n;
+}
+
+/*
+ * Reads a decimal query parameter within [min, max] into *out (def when
+ * absent). Returns 0, or replies 400 and returns 400.
+ */
+static int
+query_size(struct http_request *req, const char *name, size_t min, size_t max,
+           size_t def, size_t *out)
+{
+    char buf[32];
+    int n = http_query_param(req, name, buf, sizeof(buf));
+    size_t v = 0;
+
+    *out = def;
+    if (n == MOCK_ENOENT)
+        return 0;
+    if (n <= 0 || n > 9)
+        goto bad;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)buf[i]))
+            goto bad;
+        v = v * 10 + (size_t)(buf[i] - '0');
+    }
+    if (v < min || v > max)
+        goto bad;
+    *out = v;
+    return 0;
+bad:
+    http_reply_error(req, 400, "invalid_parameter",
+                     "%s must be an integer from %zu to %zu", name, min, max);
+    return 400;
+}
+
+int
+http_page_read(struct http_request *req, struct http_page *pg)
+{
+    if (query_size(req, "page", 0, 999999999, 0, &pg->page) != 0)
+        return 400;
+    return query_size(req, "per_page", 1, HTTP_PER_PAGE_MAX,
+                      HTTP_PER_PAGE_DEFAULT, &pg->per_page);
+}
+
 /* ---- bodies ----------------------------------------------------------- */
 
 int

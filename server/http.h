@@ -128,6 +128,36 @@ int http_read_body(struct http_request *req);
  */
 cJSON *http_json_body(struct http_request *req);
 
+/*
+ * Reads query parameter name (the first occurrence, URL-decoded) into out
+ * (size cap). Returns its length, MOCK_ENOENT when absent, MOCK_EINVAL
+ * when it does not fit or decodes to a control byte.
+ */
+int http_query_param(const struct http_request *req, const char *name,
+                     char *out, size_t cap);
+
+#define HTTP_PER_PAGE_DEFAULT 10
+#define HTTP_PER_PAGE_MAX 100
+
+/* A list request's page: page 0-based, per_page 1..100. */
+struct http_page {
+    size_t page;
+    size_t per_page;
+};
+
+/*
+ * Reads the query's page (>= 0, default 0) and per_page (1..100, default
+ * 10). On a bad value replies 400 invalid_parameter and returns 400.
+ */
+int http_page_read(struct http_request *req, struct http_page *pg);
+
+/*
+ * Sends 200 with Cybrid's list body {"total", "page", "per_page",
+ * "objects"}; objects (a JSON array) is freed here.
+ */
+void http_reply_list(struct http_request *req, cJSON *objects, size_t total,
+                     const struct http_page *pg);
+
 /* Sends status with body bytes of the given type. */
 void http_reply(struct http_request *req, int status, const char *type,
                 const char *body, size_t len);

@@ -288,3 +288,53 @@ store_strlist_json(const struct strlist *l)
         cJSON_AddItemToArray(a, cJSON_CreateString(l->v[i]));
     return a;
 }
+
+cJSON *
+store_public_all(cJSON *array)
+{
+    cJSON *item;
+
+    cJSON_ArrayForEach(item, array)
+    {
+        store_public(item);
+    }
+    return array;
+}
+
+const char *
+store_str(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Sets field to ms as ISO 8601 and ms_field to ms. */
+static void
+set_time(cJSON *obj, const char *field, const char *ms_field, int64_t ms)
+{
+    char iso[32];
+
+    iso8601_format(ms, iso);
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, field);
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, ms_field);
+    cJSON_AddStringToObject(obj, field, iso);
+    cJSON_AddNumberToObject(obj, ms_field, (double)ms);
+}
+
+void
+store_stamp_created(cJSON *obj, int64_t ms)
+{
+    set_time(obj, "created_at", "_created_ms", ms);
+    set_time(obj, "updated_at", "_updated_ms", ms);
+}
+
+void
+store_touch(cJSON *obj, int64_t now_ms)
+{
+    const cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, "_updated_ms");
+
+    if (cJSON_IsNumber(old) && now_ms <= (int64_t)old->valuedouble)
+        now_ms = (int64_t)old->valuedouble + 1;
+    set_time(obj, "updated_at", "_updated_ms", now_ms);
+}

@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum store_kind {
     STORE_ORGANIZATIONS,
@@ -81,5 +82,23 @@ int store_with_application(const char *client_id, store_app_fn fn, void *ctx);
 
 /* JSON helpers shared by the resource modules. */
 cJSON *store_strlist_json(const struct strlist *l);
+
+/* store_public() over every object of an array; returns the array. */
+cJSON *store_public_all(cJSON *array);
+
+/* The string field name of obj, or "" when it is missing or not a string. */
+const char *store_str(const cJSON *obj, const char *name);
+
+/*
+ * Sets created_at and updated_at (ISO 8601) to ms, with the internal
+ * _created_ms and _updated_ms the store orders and compares by.
+ */
+void store_stamp_created(cJSON *obj, int64_t ms);
+
+/*
+ * Moves updated_at to now_ms, and at least one millisecond past its last
+ * value, so every accepted change shows.
+ */
+void store_touch(cJSON *obj, int64_t now_ms);
 
 #endif

@@ -119,6 +119,37 @@ test_route_refuses_oversize_segment(void)
                     HTTP_MATCH_NO_PATH);
 }
 
+static void
+test_query_param_decodes_first_occurrence(void)
+{
+    struct http_request req;
+    char out[32];
+
+    memset(&req, 0, sizeof(req));
+    req.query = "a=1&label=vip%20one&label=second&b=x+y";
+    CU_ASSERT_EQUAL(http_query_param(&req, "label", out, sizeof(out)), 7);
+    CU_ASSERT_STRING_EQUAL(out, "vip one");
+    CU_ASSERT_EQUAL(http_query_param(&req, "b", out, sizeof(out)), 3);
+    CU_ASSERT_STRING_EQUAL(out, "x y");
+    CU_ASSERT_EQUAL(http_query_param(&req, "missing", out, sizeof(out)),
+                    MOCK_ENOENT);
+}
+
+static void
+test_query_param_refuses_control_bytes_and_overflow(void)
+{
+    struct http_request req;
+    char out[8];
+
+    memset(&req, 0, sizeof(req));
+    req.query = "a=x%00y&b=%0a&c=0123456789";
+    CU_ASSERT_EQUAL(http_query_param(&req, "a", out, sizeof(out)), MOCK_EINVAL);
+    CU_ASSERT_EQUAL(http_query_param(&req, "b", out, sizeof(out)), MOCK_EINVAL);
+    CU_ASSERT_EQUAL(http_query_param(&req, "c", out, sizeof(out)), MOCK_EINVAL);
+    req.query = NULL;
+    CU_ASSERT_EQUAL(http_query_param(&req, "a", out, sizeof(out)), MOCK_ENOENT);
+}
+
 int
 unit_register(void)
 {
@@ -129,6 +160,8 @@ unit_register(void)
         UNIT_CASE(test_route_wrong_method_lists_allowed),
         UNIT_CASE(test_route_unknown_paths_do_not_match),
         UNIT_CASE(test_route_refuses_oversize_segment),
+        UNIT_CASE(test_query_param_decodes_first_occurrence),
+        UNIT_CASE(test_query_param_refuses_control_bytes_and_overflow),
         {NULL, NULL}};
 
     return unit_add_suite("http_router", cases);
