@@ -188,15 +188,25 @@ request_slot(const char *route, int status, int create)
     return NULL;
 }
 
+/* The route name as a slot stores it: cut to fit, so long ones match. */
+static const char *
+stored_name(const char *route, char buf[NAME_MAX_LEN])
+{
+    if (route == NULL)
+        return "";
+    if (strlen(route) < NAME_MAX_LEN)
+        return route;
+    memcpy(buf, route, NAME_MAX_LEN - 1);
+    buf[NAME_MAX_LEN - 1] = '\0';
+    return buf;
+}
+
 void
 metrics_request(const char *route, int status)
 {
-    char name[NAME_MAX_LEN];
-    struct request_slot *s;
+    char buf[NAME_MAX_LEN];
+    struct request_slot *s = request_slot(stored_name(route, buf), status, 1);
 
-    /* Compare on the name as stored (cut to fit) so long ones still hit. */
-    snprintf(name, sizeof(name), "%s", route ? route : "");
-    s = request_slot(name, status, 1);
     if (s == NULL)
         atomic_fetch_add_explicit(&requests_other, 1, memory_order_relaxed);
     else
@@ -206,11 +216,9 @@ metrics_request(const char *route, int status)
 uint64_t
 metrics_request_count(const char *route, int status)
 {
-    char name[NAME_MAX_LEN];
-    struct request_slot *s;
+    char buf[NAME_MAX_LEN];
+    struct request_slot *s = request_slot(stored_name(route, buf), status, 0);
 
-    snprintf(name, sizeof(name), "%s", route ? route : "");
-    s = request_slot(name, status, 0);
     return s ? atomic_load_explicit(&s->count, memory_order_relaxed) : 0;
 }
 

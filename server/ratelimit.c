@@ -447,6 +447,21 @@ ring_admit(struct ring *r, const struct limit_rule *rule, int64_t now,
     return 0;
 }
 
+/* Fills a refusal by rule, a slot freeing in wait_ms. */
+static void
+refuse(struct ratelimit_verdict *out, const struct limit_rule *rule,
+       int64_t wait_ms)
+{
+    out->allowed = 0;
+    out->status = rule->status;
+    out->send_retry_after = rule->retry_after || rule->status == 429;
+    out->retry_after = (wait_ms + 999) / 1000;
+    if (out->retry_after < 1)
+        out->retry_after = 1;
+    out->limit = rule->limit;
+    out->window_ms = rule->window_ms;
+}
+
 void
 ratelimit_check(const char *addr, enum limit_class cls, int64_t now_ms,
                 struct ratelimit_verdict *out)
@@ -473,14 +488,7 @@ ratelimit_check(const char *addr, enum limit_class cls, int64_t now_ms,
     pthread_mutex_unlock(&s->lock);
     if (ok)
         return;
-    out->allowed = 0;
-    out->status = rule.status;
-    out->send_retry_after = rule.retry_after || rule.status == 429;
-    out->retry_after = (wait + 999) / 1000;
-    if (out->retry_after < 1)
-        out->retry_after = 1;
-    out->limit = rule.limit;
-    out->window_ms = rule.window_ms;
+    refuse(out, &rule, wait);
     metrics_inc(refused[cls]);
 }
 
@@ -614,6 +622,25 @@ ratelimit_set_rule(enum limit_class cls, const struct limit_rule *rule)
     lock_all();
     rules[cls] = rule_bounded(cls, rule);
     unlock_all();
+}
+
+void
+ratelimit_forced_verdict(enum limit_class cls, struct ratelimit_verdict *out)
+{
+    struct limit_rule rule = {0};
+    int token = cls == LIMIT_OAUTH_TOKEN || cls == LIMIT_CUSTOMER_TOKENS;
+
+    if (cls >= 0 && cls < LIMIT_CLASSES) {
+        if (n_stripes > 0)
+            pthread_mutex_lock(&stripes[0].lock);
+        rule = rules[cls];
+        if (n_stripes > 0)
+            pthread_mutex_unlock(&stripes[0].lock);
+    }
+    if (rule.status == 0) /* no scenario loaded, or no class */
+        rule.status = token ? 403 : 429;
+    memset(out, 0, sizeof(*out));
+    refuse(out, &rule, rule.window_ms);
 }
 
 size_t

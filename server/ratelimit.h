@@ -109,6 +109,16 @@ void ratelimit_check(const char *addr, enum limit_class cls, int64_t now_ms,
                      struct ratelimit_verdict *out);
 
 /*
+ * Fills out with the refusal the class's rule would give if its window
+ * were full right now (Retry-After: the whole window), for a fault that
+ * answers "as if the limit were hit". Counts nothing. A class that is off
+ * or LIMIT_NONE still gets a refusal, with the default status of its
+ * kind (429 for general, 403 for the token classes).
+ */
+void ratelimit_forced_verdict(enum limit_class cls,
+                              struct ratelimit_verdict *out);
+
+/*
  * Sends the refusal for a verdict: the rule's status, Retry-After when the
  * verdict says so, and a Cybrid error body with message_code
  * "rate_limited" that says it is a rate limit.

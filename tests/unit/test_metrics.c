@@ -106,6 +106,20 @@ test_requests_are_counted_by_route_and_status(void)
 }
 
 static void
+test_long_route_name_is_cut_and_still_counted(void)
+{
+    char route[200];
+
+    memset(route, 'r', sizeof(route) - 1);
+    route[sizeof(route) - 1] = '\0';
+    metrics_request(route, 200);
+    metrics_request(route, 200);
+    CU_ASSERT_EQUAL(metrics_request_count(route, 200), 2);
+    route[100] = 'x'; /* differs only past the cut: the same series */
+    CU_ASSERT_EQUAL(metrics_request_count(route, 200), 2);
+}
+
+static void
 test_route_label_is_escaped(void)
 {
     char *text;
@@ -176,6 +190,7 @@ unit_register(void)
         UNIT_CASE(test_family_has_one_help_and_type_and_every_series),
         UNIT_CASE(test_gauge_is_read_when_rendered),
         UNIT_CASE(test_requests_are_counted_by_route_and_status),
+        UNIT_CASE(test_long_route_name_is_cut_and_still_counted),
         UNIT_CASE(test_route_label_is_escaped),
         UNIT_CASE(test_counts_from_many_threads_are_exact),
         UNIT_CASE(test_request_table_overflow_is_counted_as_other),

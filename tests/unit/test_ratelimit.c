@@ -252,6 +252,31 @@ test_set_rule_shrinks_window_keeping_newest_requests(void)
 }
 
 static void
+test_forced_verdict_answers_as_if_the_window_were_full(void)
+{
+    struct metrics_counter *c = metrics_counter(
+        "cybrid_mock_rate_limited_total", "class=\"oauth_token\"", NULL);
+    struct ratelimit_verdict v;
+    uint64_t before;
+
+    setup(64, 4, 7, 90500);
+    before = metrics_value(c);
+    ratelimit_forced_verdict(LIMIT_GENERAL, &v);
+    CU_ASSERT_FALSE(v.allowed);
+    CU_ASSERT_EQUAL(v.status, 429);
+    CU_ASSERT_TRUE(v.send_retry_after);
+    CU_ASSERT_EQUAL(v.retry_after, 91);
+    CU_ASSERT_EQUAL(v.limit, 7);
+    ratelimit_forced_verdict(LIMIT_OAUTH_TOKEN, &v);
+    CU_ASSERT_EQUAL(v.status, 403);
+    CU_ASSERT_FALSE(v.send_retry_after);
+    CU_ASSERT_EQUAL(v.retry_after, 300);
+    CU_ASSERT_EQUAL(metrics_value(c), before);
+    CU_ASSERT_EQUAL(ratelimit_tracked(), 0);
+    ratelimit_shutdown();
+}
+
+static void
 test_refusals_are_counted_by_class_in_metrics(void)
 {
     struct metrics_counter *c = metrics_counter(
@@ -406,6 +431,7 @@ unit_register(void)
         UNIT_CASE(test_many_addresses_stay_under_cap_across_stripes),
         UNIT_CASE(test_scenario_switches_a_class_off),
         UNIT_CASE(test_set_rule_shrinks_window_keeping_newest_requests),
+        UNIT_CASE(test_forced_verdict_answers_as_if_the_window_were_full),
         UNIT_CASE(test_refusals_are_counted_by_class_in_metrics),
         UNIT_CASE(test_class_is_chosen_by_method_and_path),
         UNIT_CASE(test_forwarded_for_is_ignored_without_trusted_proxies),
