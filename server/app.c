@@ -6,6 +6,7 @@
 #include "app.h"
 
 #include "admin.h"
+#include "identity.h"
 #include "log.h"
 #include "metrics.h"
 #include "organization.h"
@@ -22,6 +23,12 @@
 
 static struct http_route table[MAX_ROUTES];
 static size_t n_table;
+
+/* What the request path learns about one request (req->app). */
+struct request_state {
+    struct principal principal;
+    int authenticated;
+};
 
 static void
 add_routes(const struct http_route *routes, size_t n)
@@ -46,6 +53,8 @@ app_init(const struct scenario *sc)
     add_routes(r, n);
     r = metrics_routes(&n);
     add_routes(r, n);
+    r = identity_routes(&n);
+    add_routes(r, n);
     ratelimit_init(RATELIMIT_DEFAULT_ADDRESSES, RATELIMIT_DEFAULT_STRIPES);
     app_load(sc);
     if (webhooks_start(WEBHOOK_WORKERS, &err) != 0) {
@@ -58,6 +67,7 @@ void
 app_load(const struct scenario *sc)
 {
     store_reset(sc);
+    identity_load(sc);
     ratelimit_load(sc);
     organization_load(sc);
     webhooks_load(sc);
@@ -92,6 +102,29 @@ access_log(const struct http_request *req)
     log_end(&l);
 }
 
+const struct principal *
+app_request_principal(const struct http_request *req)
+{
+    const struct request_state *st = req->app;
+
+    return st != NULL && st->authenticated ? &st->principal : NULL;
+}
+
+/* Runs the policy's steps, then the handler. */
+static void
+run_route(struct http_request *req)
+{
+    const struct route_policy *policy = req->route->policy;
+    struct request_state *st = req->app;
+
+    if (policy != NULL && policy->token_types != 0) {
+        if (identity_authenticate(req, policy, &st->principal) != 0)
+            return;
+        st->authenticated = 1;
+    }
+    req->route->handler(req);
+}
+
 /* Answers from the route found: 404, 405 with Allow, or the handler. */
 static void
 route_request(struct http_request *req, enum http_match m, const char *allow)
@@ -104,16 +137,19 @@ route_request(struct http_request *req, enum http_match m, const char *allow)
                          "%s is not allowed here; allowed: %s", req->method,
                          allow);
     } else {
-        req->route->handler(req);
+        run_route(req);
     }
 }
 
 void
 app_dispatch(struct http_request *req)
 {
+    struct request_state st;
     char allow[128];
     enum http_match m;
 
+    memset(&st, 0, sizeof(st));
+    req->app = &st;
     m = http_route_match(table, n_table, req->method, req->path, &req->route,
                          req->params, &req->n_params, allow, sizeof(allow));
     /* Limited by path, not by route, so unknown /api/ paths count too. */
@@ -122,4 +158,5 @@ app_dispatch(struct http_request *req)
     metrics_request(req->route != NULL ? req->route->name : "unmatched",
                     req->status);
     access_log(req);
+    req->app = NULL;
 }

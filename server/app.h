@@ -42,4 +42,13 @@ void app_shutdown(void);
 /* The http module's dispatch function. */
 void app_dispatch(struct http_request *req);
 
+struct principal;
+
+/*
+ * The principal the authenticate step found for req (kept in the
+ * dispatcher's per-request state, req->app), or NULL when the route reads
+ * no token. Handlers use identity_principal(), which asks this.
+ */
+const struct principal *app_request_principal(const struct http_request *req);
+
 #endif

@@ -16,16 +16,15 @@
 
 #include <stdint.h>
 
-/* Who a verified token speaks for. */
+/* Who a verified token speaks for (guids are "" where they do not apply). */
 struct principal {
     enum token_type type;
-    char subject[33]; /* guid of the organization, bank or
-                         customer */
-    char organization_guid[33];
-    char bank_guid[33];     /* bank and customer tokens */
-    char customer_guid[33]; /* customer tokens */
-    uint64_t scopes[2];     /* bit i: scope i of the scopes module */
-    int64_t issued_at;      /* epoch seconds */
+    char subject[33];           /* the token's sub */
+    char organization_guid[33]; /* organization tokens */
+    char bank_guid[33];         /* bank and customer tokens */
+    char customer_guid[33];     /* customer tokens */
+    uint64_t scopes[2];         /* bit i: scope i of the scopes module */
+    int64_t issued_at;          /* epoch seconds */
     int64_t expires_at;
     char jti[37];
 };
@@ -48,8 +47,10 @@ const struct http_route *identity_routes(size_t *n);
 /*
  * Checks the request's Bearer token against the policy: 401 for a missing,
  * malformed, badly signed or expired token, 403 for a token of a type the
- * policy does not accept or without its scope. Replies itself and returns
- * the status on failure; returns 0 and fills out on success.
+ * policy does not accept or without its scope (message codes
+ * "unauthorized" and "forbidden"). Replies itself and returns the status
+ * on failure; returns 0 and fills out on success. Sets req->token_type
+ * once the token verifies.
  */
 int identity_authenticate(struct http_request *req,
                           const struct route_policy *policy,

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "config.h"
 #include "http.h"
+#include "identity.h"
 #include "log.h"
 #include "scenario.h"
 #include "tls.h"
@@ -43,6 +44,11 @@ serve(const struct config *cfg)
         return 1;
     }
 
+    if (identity_init(cfg->tls_dir, &err) != 0) {
+        fprintf(stderr, "cybrid-mock: signing key: %s\n", err.msg);
+        tls_material_free(&tls);
+        return 1;
+    }
     sc = scenario_default();
     clock_reset(sc->clock_start_ms);
     app_init(sc);
@@ -65,6 +71,7 @@ serve(const struct config *cfg)
     if (srv == NULL) {
         fprintf(stderr, "cybrid-mock: %s\n", err.msg);
         app_shutdown();
+        identity_shutdown();
         scenario_free(sc);
         tls_material_free(&tls);
         return 1;
@@ -84,6 +91,7 @@ serve(const struct config *cfg)
     log_msg(LOG_INFO, "main", "stopping on signal %d", sig);
     http_stop(srv);
     app_shutdown();
+    identity_shutdown();
     scenario_free(sc);
     tls_material_free(&tls);
     return 0;

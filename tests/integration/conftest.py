@@ -193,3 +193,70 @@ def client(mock):
     c = mock.client()
     yield c
     c.close()
+
+
+# ---- identity: the default fixtures' credentials and a token helper ----
+
+ORG_GUID = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+BANK_GUID = "b0a1c2d3e4f5061728394a5b6c7d8e9f"
+CUSTOMER_GUID = "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+BANK_CLIENT = ("mock-bank-client-id", "mock-bank-client-secret")
+ORG_CLIENT = ("mock-org-client-id", "mock-org-client-secret")
+
+
+def fetch_token(client, credentials, scope=None):
+    """POSTs client_credentials as JSON; returns the 200 answer's body."""
+    body = {"grant_type": "client_credentials",
+            "client_id": credentials[0], "client_secret": credentials[1]}
+    if scope is not None:
+        body["scope"] = scope
+    r = client.post("/oauth/token", body)
+    assert r.status == 200, r.body
+    return r.json()
+
+
+class Tokens:
+    """Access tokens of the default fixtures, fetched once per test.
+
+    tokens.bank and tokens.org hold every scope of their application;
+    bank_with(scope) and org_with(scope) fetch narrower ones, and
+    customer(scopes) makes a customer token with the bank token.
+    """
+
+    def __init__(self, client):
+        self.client = client
+        self._cache = {}
+
+    def _get(self, credentials, scope):
+        key = (credentials, scope)
+        if key not in self._cache:
+            self._cache[key] = fetch_token(
+                self.client, credentials, scope)["access_token"]
+        return self._cache[key]
+
+    @property
+    def bank(self):
+        return self._get(BANK_CLIENT, None)
+
+    @property
+    def org(self):
+        return self._get(ORG_CLIENT, None)
+
+    def bank_with(self, scope):
+        return self._get(BANK_CLIENT, scope)
+
+    def org_with(self, scope):
+        return self._get(ORG_CLIENT, scope)
+
+    def customer(self, scopes=("customers:read",), customer=CUSTOMER_GUID):
+        r = self.client.post("/api/customer_tokens",
+                             {"customer_guid": customer,
+                              "scopes": list(scopes)}, token=self.bank)
+        assert r.status == 201, r.body
+        return r.json()["access_token"]
+
+
+@pytest.fixture
+def tokens(client):
+    """Tokens of the default fixtures for the `client` mock."""
+    return Tokens(client)

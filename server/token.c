@@ -1,0 +1,270 @@
+/*
+ * token: the signing key, the lifetimes and the claims of access tokens.
+ *
+ * Reading a token first hashes it (SHA-256) and asks authcache; only on
+ * a miss are the RS512 signature and the claims checked, and the
+ * principal then cached until the token's exp. An RSA-2048 verification
+ * costs tens of microseconds; a cache hit costs a hash of the token and
+ * a copy under one of sixteen shard locks, so tens of thousands of
+ * authenticated requests a second stay cheap. Lifetimes are atomics
+ * because a scenario can be swapped while workers mint tokens.
+ */
+#include "token.h"
+
+#include "authcache.h"
+#include "jwt.h"
+#include "scopes.h"
+#include "tls.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const audiences[] = {
+    "https://bank.sandbox.cybrid.app",
+    "https://organization.sandbox.cybrid.app",
+    TOKEN_ISSUER,
+};
+
+static struct jwt_key key;
+static char *jwks_text;
+static _Atomic int64_t ttl_org = TOKEN_DEFAULT_TTL;
+static _Atomic int64_t ttl_bank = TOKEN_DEFAULT_TTL;
+static _Atomic int64_t ttl_customer = TOKEN_DEFAULT_TTL;
+
+/* ---- set-up ----------------------------------------------------------- */
+
+int
+token_init(const char *dir, struct mock_err *err)
+{
+    char *path;
+    EVP_PKEY *pkey;
+    cJSON *jwks;
+    int rc;
+
+    if (tls_make_dir(dir, err) != 0)
+        return err->code;
+    path = xasprintf("%s/signing-key.pem", dir);
+    pkey = tls_load_or_make_key(path, jwt_make_key, err);
+    free(path);
+    if (pkey == NULL)
+        return err->code ? err->code : MOCK_ECRYPTO;
+    jwt_key_free(&key);
+    rc = jwt_key_init(&key, pkey, err);
+    if (rc != 0)
+        return rc;
+    jwks = jwt_jwks(&key);
+    cJSON_free(jwks_text);
+    jwks_text = cJSON_PrintUnformatted(jwks);
+    cJSON_Delete(jwks);
+    authcache_clear();
+    return 0;
+}
+
+void
+token_shutdown(void)
+{
+    jwt_key_free(&key);
+    cJSON_free(jwks_text);
+    jwks_text = NULL;
+    authcache_clear();
+}
+
+const char *
+token_jwks(void)
+{
+    return jwks_text ? jwks_text : "{\"keys\":[]}";
+}
+
+void
+token_set_lifetimes(int64_t organization, int64_t bank, int64_t customer)
+{
+    atomic_store(&ttl_org, organization > 0 ? organization : TOKEN_DEFAULT_TTL);
+    atomic_store(&ttl_bank, bank > 0 ? bank : TOKEN_DEFAULT_TTL);
+    atomic_store(&ttl_customer, customer > 0 ? customer : TOKEN_DEFAULT_TTL);
+}
+
+/* ---- tokens ----------------------------------------------------------- */
+
+const char *
+token_type_name(enum token_type t)
+{
+    switch (t) {
+    case TOKEN_ORGANIZATION:
+        return "organization";
+    case TOKEN_BANK:
+        return "bank";
+    case TOKEN_CUSTOMER:
+        return "customer";
+    default:
+        return "none";
+    }
+}
+
+int64_t
+token_lifetime(enum token_type t)
+{
+    if (t == TOKEN_ORGANIZATION)
+        return atomic_load(&ttl_org);
+    if (t == TOKEN_BANK)
+        return atomic_load(&ttl_bank);
+    return atomic_load(&ttl_customer);
+}
+
+char *
+token_mint(enum token_type t, const char *sub, const uint64_t scopes[2],
+           cJSON *properties, int64_t now, struct mock_err *err)
+{
+    int64_t ttl = token_lifetime(t);
+    cJSON *c, *aud;
+    char jti[37];
+    char *token;
+
+    if (key.pkey == NULL) {
+        cJSON_Delete(properties);
+        err_set(err, MOCK_ECRYPTO, "no signing key is loaded");
+        return NULL;
+    }
+    c = cJSON_CreateObject();
+    uuid_new(jti);
+    cJSON_AddStringToObject(c, "iss", TOKEN_ISSUER);
+    aud = cJSON_AddArrayToObject(c, "aud");
+    for (size_t i = 0; i < sizeof(audiences) / sizeof(audiences[0]); i++)
+        cJSON_AddItemToArray(aud, cJSON_CreateString(audiences[i]));
+    cJSON_AddStringToObject(c, "sub", sub);
+    cJSON_AddStringToObject(c, "sub_type", token_type_name(t));
+    cJSON_AddItemToObject(c, "scope", scopes_json(scopes));
+    cJSON_AddNumberToObject(c, "iat", (double)now);
+    cJSON_AddNumberToObject(c, "exp", (double)(now + ttl));
+    cJSON_AddStringToObject(c, "jti", jti);
+    cJSON_AddStringToObject(c, "token_type", "access");
+    cJSON_AddItemToObject(c, "properties", properties);
+    token = jwt_sign(&key, c, err);
+    cJSON_Delete(c);
+    return token;
+}
+
+/* A whole number of seconds held by a claim, or -1. */
+static int64_t
+int_claim(const cJSON *c, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, name);
+    double d;
+
+    if (!cJSON_IsNumber(v))
+        return -1;
+    d = v->valuedouble;
+    if (d < 0 || d > 1e12 || d != (double)(int64_t)d)
+        return -1;
+    return (int64_t)d;
+}
+
+static const char *
+str_claim(const cJSON *c, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, name);
+
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+claims_scopes(const cJSON *c, uint64_t out[2])
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(c, "scope");
+    const cJSON *s;
+
+    out[0] = out[1] = 0;
+    if (!cJSON_IsArray(a))
+        return -1;
+    cJSON_ArrayForEach(s, a)
+    {
+        if (!cJSON_IsString(s))
+            return -1;
+        scopes_add(out, scopes_index(s->valuestring));
+    }
+    return 0;
+}
+
+/* Turns verified claims into a principal; 0 or MOCK_EINVAL with err. */
+static int
+principal_from_claims(const cJSON *c, struct principal *p, struct mock_err *err)
+{
+    const char *iss = str_claim(c, "iss"), *sub = str_claim(c, "sub");
+    const char *type = str_claim(c, "sub_type"), *jti = str_claim(c, "jti");
+    const char *kind = str_claim(c, "token_type");
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(c, "properties");
+
+    memset(p, 0, sizeof(*p));
+    if (iss == NULL || strcmp(iss, TOKEN_ISSUER) != 0 || kind == NULL ||
+        strcmp(kind, "access") != 0)
+        return err_set(err, MOCK_EINVAL,
+                       "token is not an access token of "
+                       "this issuer");
+    if (sub == NULL || !guid_valid(sub) || type == NULL || jti == NULL ||
+        strlen(jti) != 36 || claims_scopes(c, p->scopes) != 0)
+        return err_set(err, MOCK_EINVAL, "token claims are malformed");
+    p->issued_at = int_claim(c, "iat");
+    p->expires_at = int_claim(c, "exp");
+    if (p->issued_at < 0 || p->expires_at < 0)
+        return err_set(err, MOCK_EINVAL, "token iat or exp is malformed");
+    memcpy(p->subject, sub, 33);
+    memcpy(p->jti, jti, 37);
+    if (strcmp(type, "organization") == 0) {
+        p->type = TOKEN_ORGANIZATION;
+        memcpy(p->organization_guid, sub, 33);
+    } else if (strcmp(type, "bank") == 0) {
+        p->type = TOKEN_BANK;
+        memcpy(p->bank_guid, sub, 33);
+    } else if (strcmp(type, "customer") == 0) {
+        const char *bank = str_claim(props, "bank_guid");
+
+        if (bank == NULL || !guid_valid(bank))
+            return err_set(err, MOCK_EINVAL, "token has no bank_guid");
+        p->type = TOKEN_CUSTOMER;
+        memcpy(p->customer_guid, sub, 33);
+        memcpy(p->bank_guid, bank, 33);
+    } else {
+        return err_set(err, MOCK_EINVAL, "token sub_type is unknown");
+    }
+    return 0;
+}
+
+/* Verifies a token (not cached) into p; 0 or MOCK_EINVAL with err. */
+static int
+verify(const char *text, struct principal *p, struct mock_err *err)
+{
+    cJSON *claims;
+    int rc;
+
+    if (key.pkey == NULL)
+        return err_set(err, MOCK_EINVAL, "no signing key is loaded");
+    rc = jwt_verify(&key, text, &claims, err);
+    if (rc != 0)
+        return rc;
+    rc = principal_from_claims(claims, p, err);
+    cJSON_Delete(claims);
+    return rc;
+}
+
+int
+token_read(const char *text, int64_t now, struct principal *out,
+           struct mock_err *err)
+{
+    unsigned char ck[AUTHCACHE_KEY];
+    size_t len = strnlen(text, JWT_MAX_TOKEN + 1);
+    int rc;
+
+    if (len > JWT_MAX_TOKEN)
+        return err_set(err, MOCK_EINVAL, "token is too long");
+    authcache_key(text, len, ck);
+    if (authcache_get(ck, now, out))
+        return 0;
+    rc = verify(text, out, err);
+    if (rc != 0)
+        return rc;
+    if (jwt_expired(out->expires_at, now))
+        return err_set(err, MOCK_ELIMIT, "the token has expired");
+    authcache_put(ck, out);
+    return 0;
+}
