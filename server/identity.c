@@ -22,6 +22,7 @@
 #include "cidr.h"
 #include "clock.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "scopes.h"
 #include "store.h"
 #include "token.h"
@@ -404,14 +405,18 @@ log_token(const char *event, const char *client_id, const char *type,
 static void
 issue(struct http_request *req, struct token_req *tr)
 {
-    struct client_check cc = {.secret = tr->client_secret,
-                              .addr = req->client_addr};
+    struct client_check cc = {.secret = tr->client_secret};
     struct mock_err err = {0};
+    char addr[RATELIMIT_ADDR_MAX];
     uint64_t scopes[2];
     int64_t now = clock_now(), ttl;
     char *token, *scope_text, btype[32];
     cJSON *props, *body;
 
+    /* The same client address the rate limits see (trusted proxies). */
+    ratelimit_client_addr(req->client_addr, http_header(req, "X-Forwarded-For"),
+                          addr, sizeof(addr));
+    cc.addr = addr;
     if (store_with_application(tr->client_id, check_client, &cc) != 0 ||
         !cc.secret_ok || !cc.addr_ok) {
         log_token("token_refused", tr->client_id, "none", NULL,
