@@ -6,6 +6,7 @@
 #include "app.h"
 
 #include "admin.h"
+#include "clock.h"
 #include "identity.h"
 #include "log.h"
 #include "metrics.h"
@@ -14,6 +15,7 @@
 #include "store.h"
 #include "webhooks.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,11 @@ struct request_state {
     int authenticated;
 };
 
+/* One swap at a time; readers of the running scenario take the rwlock. */
+static pthread_mutex_t swap_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t running_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct scenario *running;
+
 static void
 add_routes(const struct http_route *routes, size_t n)
 {
@@ -42,7 +49,7 @@ add_routes(const struct http_route *routes, size_t n)
 }
 
 void
-app_init(const struct scenario *sc)
+app_init(struct scenario *sc)
 {
     const struct http_route *r;
     struct mock_err err = {0};
@@ -56,7 +63,7 @@ app_init(const struct scenario *sc)
     r = identity_routes(&n);
     add_routes(r, n);
     ratelimit_init(RATELIMIT_DEFAULT_ADDRESSES, RATELIMIT_DEFAULT_STRIPES);
-    app_load(sc);
+    app_replace(sc);
     if (webhooks_start(WEBHOOK_WORKERS, &err) != 0) {
         log_msg(LOG_ERROR, "app", "%s", err.msg);
         abort();
@@ -74,11 +81,56 @@ app_load(const struct scenario *sc)
 }
 
 void
+app_replace(struct scenario *sc)
+{
+    struct scenario *old;
+
+    pthread_mutex_lock(&swap_lock);
+    clock_reset(sc->clock_start_ms);
+    app_load(sc);
+    pthread_rwlock_wrlock(&running_lock);
+    old = running;
+    running = sc;
+    pthread_rwlock_unlock(&running_lock);
+    pthread_mutex_unlock(&swap_lock);
+    scenario_free(old);
+}
+
+void
+app_reset(void)
+{
+    pthread_mutex_lock(&swap_lock);
+    /* Only swaps change running, and they hold swap_lock too. */
+    if (running != NULL) {
+        clock_reset(running->clock_start_ms);
+        app_load(running);
+    }
+    pthread_mutex_unlock(&swap_lock);
+}
+
+int
+app_with_scenario(int (*fn)(const struct scenario *sc, void *ctx), void *ctx)
+{
+    int rc;
+
+    pthread_rwlock_rdlock(&running_lock);
+    rc = fn(running, ctx);
+    pthread_rwlock_unlock(&running_lock);
+    return rc;
+}
+
+void
 app_shutdown(void)
 {
     webhooks_stop(WEBHOOK_STOP_WAIT_MS);
     store_clear();
     ratelimit_shutdown();
+    pthread_mutex_lock(&swap_lock);
+    pthread_rwlock_wrlock(&running_lock);
+    scenario_free(running);
+    running = NULL;
+    pthread_rwlock_unlock(&running_lock);
+    pthread_mutex_unlock(&swap_lock);
 }
 
 static void

@@ -30,13 +30,39 @@ struct route_policy {
     int cors;               /* 1: the bank API's CORS rules apply */
 };
 
-/* Prepares the routing table and loads the scenario; call once. */
-void app_init(const struct scenario *sc);
+/*
+ * Prepares the routing table, resets the clock to the scenario's start
+ * and loads the scenario; call once. Takes over sc: it becomes the
+ * running scenario, freed by app_replace or app_shutdown.
+ */
+void app_init(struct scenario *sc);
 
-/* Loads a scenario into every module (fixtures, limits, lifetimes). */
+/*
+ * Loads a scenario into every module (fixtures, limits, lifetimes). It
+ * may run while requests are served: each module swaps its own state
+ * under its own lock. Modules copy what they keep: sc is freed once
+ * another scenario replaces it. Calls are serialized by app_replace and
+ * app_reset; call it only through them once the server runs.
+ */
 void app_load(const struct scenario *sc);
 
-/* Frees what app_init and app_load made. */
+/*
+ * Makes sc (taken over) the running scenario: resets the clock to its
+ * start, loads it into every module, then frees the one it replaces.
+ */
+void app_replace(struct scenario *sc);
+
+/* Reloads the running scenario: its fixtures, counters and clock start. */
+void app_reset(void);
+
+/*
+ * Calls fn with the running scenario, which stays valid until fn
+ * returns. Returns fn's result.
+ */
+int app_with_scenario(int (*fn)(const struct scenario *sc, void *ctx),
+                      void *ctx);
+
+/* Frees what app_init and app_load made, the running scenario too. */
 void app_shutdown(void);
 
 /* The http module's dispatch function. */

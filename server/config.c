@@ -43,6 +43,10 @@ static const struct flag flags[] = {
     F("threads", K_INT, threads, "N", "worker threads (default 64)"),
     F("max-body", K_SIZE, max_body, "BYTES",
       "largest request body accepted (default 1048576)"),
+    F("scenario", K_STR, scenario, "FILE",
+      "scenario to run: a YAML file or a built-in name (default: default)"),
+    F("check", K_STR, check, "FILE",
+      "check a scenario file, print FILE: ok or why not, and exit"),
     F("help", K_BOOL, show_help, NULL, "print this help and exit"),
     F("version", K_BOOL, show_version, NULL, "print the version and exit"),
 };

@@ -25,6 +25,8 @@ struct config {
     enum log_format log_format;
     int threads;
     size_t max_body;
+    const char *scenario; /* --scenario FILE or built-in name, or NULL */
+    const char *check;    /* --check FILE, or NULL */
     int show_help;
     int show_version;
     char *owned[TLS_MAX_NAMES + 4]; /* strings this struct allocated */

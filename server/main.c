@@ -4,7 +4,11 @@
  *
  * Signals are blocked before any thread starts and taken with sigwait()
  * here, so no handler runs on a worker thread. SIGINT and SIGTERM stop
- * the server and exit 0.
+ * the server and exit 0. SIGHUP reloads the --scenario file; a refused
+ * file leaves the running scenario in place and logs why.
+ *
+ * --check FILE loads a scenario the way the server would, prints
+ * "FILE: ok" (exit 0) or "FILE:LINE:COLUMN: reason" (exit 1), and stops.
  */
 #include "admin.h"
 #include "app.h"
@@ -17,10 +21,78 @@
 #include "tls.h"
 
 #include <civetweb.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Loads the scenario a flag names, or the built-in default. */
+static int
+load_scenario(const char *path, struct scenario **out)
+{
+    struct schema_err err = {0};
+
+    if (path == NULL) {
+        *out = scenario_default();
+        return 0;
+    }
+    if (scenario_load_file(path, out, &err) != 0) {
+        fprintf(stderr, "cybrid-mock: %s\n", err.base.msg);
+        return 1;
+    }
+    return 0;
+}
+
+static int
+check(const char *path)
+{
+    struct schema_err err = {0};
+    struct scenario *sc = NULL;
+
+    if (scenario_load_file(path, &sc, &err) != 0) {
+        fprintf(stderr, "%s\n", err.base.msg);
+        return 1;
+    }
+    scenario_free(sc);
+    printf("%s: ok\n", path);
+    return 0;
+}
+
+static void
+reload(const char *path)
+{
+    struct schema_err err = {0};
+    struct scenario *sc = NULL;
+
+    if (path == NULL) {
+        log_msg(LOG_INFO, "main", "SIGHUP: no --scenario file to reload");
+        return;
+    }
+    if (scenario_load_file(path, &sc, &err) != 0) {
+        log_msg(LOG_WARN, "main", "SIGHUP: kept the running scenario: %s",
+                err.base.msg);
+        return;
+    }
+    log_msg(LOG_INFO, "main", "SIGHUP: reloaded scenario %s from %s", sc->name,
+            path);
+    app_replace(sc);
+}
+
+/* Tells the admin API where a PUT scenario's relative extends resolve. */
+static void
+set_scenario_folder(const char *path)
+{
+    char real[PATH_MAX];
+    char *slash;
+
+    if (path == NULL || realpath(path, real) == NULL)
+        return;
+    slash = strrchr(real, '/');
+    if (slash != NULL && slash != real)
+        *slash = '\0';
+    admin_set_scenario_folder(real);
+}
 
 static int
 serve(const struct config *cfg)
@@ -31,9 +103,12 @@ serve(const struct config *cfg)
     struct http_server *srv;
     struct mock_err err = {0};
     struct scenario *sc;
+    char *name;
     sigset_t set;
     int sig = 0;
 
+    if (load_scenario(cfg->scenario, &sc) != 0)
+        return 1;
     topt.dir = cfg->tls_dir;
     topt.cert_file = cfg->cert_file;
     topt.key_file = cfg->key_file;
@@ -41,16 +116,18 @@ serve(const struct config *cfg)
     memcpy(topt.names, cfg->tls_names, sizeof(topt.names));
     if (tls_prepare(&topt, &tls, &err) != 0) {
         fprintf(stderr, "cybrid-mock: %s\n", err.msg);
+        scenario_free(sc);
         return 1;
     }
 
     if (identity_init(cfg->tls_dir, &err) != 0) {
         fprintf(stderr, "cybrid-mock: signing key: %s\n", err.msg);
         tls_material_free(&tls);
+        scenario_free(sc);
         return 1;
     }
-    sc = scenario_default();
-    clock_reset(sc->clock_start_ms);
+    name = xstrdup(sc->name); /* sc belongs to app from here on */
+    set_scenario_folder(cfg->scenario);
     app_init(sc);
     admin_mark_start();
 
@@ -72,13 +149,16 @@ serve(const struct config *cfg)
         fprintf(stderr, "cybrid-mock: %s\n", err.msg);
         app_shutdown();
         identity_shutdown();
-        scenario_free(sc);
+        admin_shutdown();
         tls_material_free(&tls);
+        free(name);
         return 1;
     }
     if (tls.ca_file != NULL)
         log_msg(LOG_INFO, "tls", "%s CA at %s",
                 tls.generated ? "generated" : "reusing", tls.ca_file);
+    log_msg(LOG_INFO, "main", "running scenario %s", name);
+    free(name);
     printf("ready %s\n", http_url(srv));
     fflush(stdout);
 
@@ -86,13 +166,13 @@ serve(const struct config *cfg)
         if (sigwait(&set, &sig) != 0)
             break;
         if (sig == SIGHUP)
-            log_msg(LOG_INFO, "main", "SIGHUP: nothing to reload");
+            reload(cfg->scenario);
     }
     log_msg(LOG_INFO, "main", "stopping on signal %d", sig);
     http_stop(srv);
     app_shutdown();
     identity_shutdown();
-    scenario_free(sc);
+    admin_shutdown();
     tls_material_free(&tls);
     return 0;
 }
@@ -121,6 +201,11 @@ main(int argc, char **argv)
         return 0;
     }
     log_setup(cfg.log_level, cfg.log_format, stderr);
+    if (cfg.check != NULL) {
+        rc = check(cfg.check);
+        config_free(&cfg);
+        return rc;
+    }
     mg_init_library(MG_FEATURES_TLS);
     rc = serve(&cfg);
     mg_exit_library();

@@ -3,18 +3,23 @@
  *
  * A scenario names its fixtures (organizations, banks, applications,
  * customers, subscriptions), token lifetimes, rate limits and the virtual
- * clock's start. It may `extends:` another scenario file (resolved inside
- * the scenario folders only), and any section it gives replaces or merges
- * into the parent's as documented in scenarios/README.md.
+ * clock's start. It may `extends:` another scenario (resolved inside the
+ * scenario folders only), and any section it gives merges onto the
+ * parent's: mappings key by key, lists replaced whole (the rules are in
+ * scenarios/README.md).
  *
  * Loading is strict: an unknown key, a wrong type, a bad duration, a bad
  * guid or an `extends` outside the scenario folders is refused with the
  * file, line, column and reason in the error. A loaded scenario is
  * immutable; the running server swaps whole scenarios atomically.
+ *
+ * The YAML files of fixtures/ and scenarios/ are compiled into the binary (see
+ * scenario_builtins), so `extends: default` works from any directory.
  */
 #ifndef CYBRID_SCENARIO_H
 #define CYBRID_SCENARIO_H
 
+#include "schema.h"
 #include "util.h"
 
 #include <stddef.h>
@@ -142,7 +147,41 @@ struct scenario {
 #define DEFAULT_BANK_GUID "b0a1c2d3e4f5061728394a5b6c7d8e9f"
 #define DEFAULT_CUSTOMER_GUID "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
 
-/* The default scenario (caller frees with scenario_free). */
+/* One file of fixtures/ or scenarios/, compiled into the binary. */
+struct scenario_builtin {
+    const char *path; /* "scenarios/default.yaml" */
+    const char *text;
+    size_t len;
+};
+
+/* The built-in files, generated at build time from the source tree. */
+extern const struct scenario_builtin scenario_builtins[];
+extern const size_t scenario_n_builtins;
+
+/*
+ * Loads the scenario file at path, or, when path is a plain name such as
+ * "default" and no such file exists, the built-in scenario of that name.
+ * Its `extends` resolve inside the file's folder and the built-ins. On
+ * success *out receives the scenario (caller frees with scenario_free);
+ * otherwise returns MOCK_EINVAL (a refused scenario), MOCK_ENOENT or
+ * MOCK_EIO (an unreadable file) with err saying where and why.
+ */
+int scenario_load_file(const char *path, struct scenario **out,
+                       struct schema_err *err);
+
+/*
+ * Loads a scenario from text[0..len) (a request body). display names it
+ * in errors; folder (NULL: none) is where a relative `extends` resolves,
+ * besides the built-ins. Returns as scenario_load_file does.
+ */
+int scenario_load_text(const char *text, size_t len, const char *display,
+                       const char *folder, struct scenario **out,
+                       struct schema_err *err);
+
+/*
+ * The built-in default scenario (caller frees with scenario_free). It is
+ * checked by the unit tests; should it ever fail to load, this aborts.
+ */
 struct scenario *scenario_default(void);
 
 /* Frees a scenario and everything it owns. NULL-safe. */
