@@ -13,6 +13,7 @@
 #include "organization.h"
 #include "ratelimit.h"
 #include "store.h"
+#include "subevents.h"
 #include "webhooks.h"
 
 #include <pthread.h>
@@ -61,6 +62,10 @@ app_init(struct scenario *sc)
     r = metrics_routes(&n);
     add_routes(r, n);
     r = identity_routes(&n);
+    add_routes(r, n);
+    r = organization_routes(&n);
+    add_routes(r, n);
+    r = subevents_routes(&n);
     add_routes(r, n);
     ratelimit_init(RATELIMIT_DEFAULT_ADDRESSES, RATELIMIT_DEFAULT_STRIPES);
     app_replace(sc);

@@ -18,6 +18,7 @@
 #include "attemptlog.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "outbound.h"
 #include "store.h"
 
@@ -62,6 +63,7 @@ static pthread_t workers[MAX_WORKERS];
 static unsigned n_workers;
 static int curl_ready;
 static _Atomic int64_t abort_at;
+static struct metrics_counter *m_ok, *m_refused, *m_error, *m_dropped;
 
 static void
 job_free(struct job *j)
@@ -85,6 +87,8 @@ queue_add(struct job *j)
 {
     if (n_jobs >= cfg.queue_max) {
         n_dropped++;
+        if (m_dropped != NULL)
+            metrics_inc(m_dropped);
         return MOCK_ELIMIT;
     }
     if (n_jobs == cap_jobs) {
@@ -215,7 +219,7 @@ apply_outcome(cJSON *d, void *arg)
     }
     if (strcmp(o->state, "failed") == 0)
         set_time(d, "failed_at", o->now_ms);
-    set_time(d, "updated_at", o->now_ms);
+    store_touch(d, o->now_ms);
     return 0;
 }
 
@@ -228,11 +232,15 @@ apply_failing(cJSON *s, void *arg)
         cJSON_GetObjectItemCaseSensitive(s, "deliveries_failing_since");
 
     if (strcmp(o->state, "completed") == 0) {
-        if (!cJSON_IsNull(since))
-            set_null(s, "deliveries_failing_since");
+        if (cJSON_IsNull(since))
+            return 0;
+        set_null(s, "deliveries_failing_since");
     } else if (since == NULL || cJSON_IsNull(since)) {
         set_time(s, "deliveries_failing_since", o->now_ms);
+    } else {
+        return 0;
     }
+    store_touch(s, o->now_ms);
     return 0;
 }
 
@@ -348,6 +356,12 @@ sign_request(const struct job *j, const struct target *t,
     }
 }
 
+static int
+is_2xx(const struct outbound_result *r)
+{
+    return r->status >= 200 && r->status < 300;
+}
+
 /* One log line per request: never the url, a key or the signature. */
 static void
 log_attempt(const struct attemptlog_entry *e)
@@ -397,6 +411,7 @@ send_one(struct outbound *ob, const struct job *j,
     e.attempt = j->attempts;
     attemptlog_add(&e, j->gen);
     log_attempt(&e);
+    metrics_inc(is_2xx(res) ? m_ok : res->status ? m_refused : m_error);
 }
 
 static void
@@ -412,12 +427,6 @@ fill_request(struct outbound_request *rq, const struct job *j,
     rq->ca_file = c->ca_file;
     rq->verify_tls = c->verify_tls;
     rq->allow_http = c->allow_http;
-}
-
-static int
-is_2xx(const struct outbound_result *r)
-{
-    return r->status >= 200 && r->status < 300;
 }
 
 /* The text kept as a delivery's `response`. */
@@ -615,11 +624,38 @@ worker_main(void *arg)
     return NULL;
 }
 
+static double
+queue_depth(void)
+{
+    size_t n;
+
+    pthread_mutex_lock(&mu);
+    n = n_jobs;
+    pthread_mutex_unlock(&mu);
+    return (double)n;
+}
+
+static void
+register_metrics(void)
+{
+    static const char name[] = "cybrid_mock_webhook_requests_total";
+    static const char help[] = "Webhook requests sent, by outcome.";
+
+    m_ok = metrics_counter(name, "result=\"2xx\"", help);
+    m_refused = metrics_counter(name, "result=\"refused\"", help);
+    m_error = metrics_counter(name, "result=\"error\"", help);
+    m_dropped = metrics_counter("cybrid_mock_webhook_dropped_total", NULL,
+                                "Deliveries dropped: the queue was full.");
+    metrics_gauge("cybrid_mock_webhook_queue_depth", NULL,
+                  "Deliveries waiting or in flight.", queue_depth);
+}
+
 int
 deliveries_start(unsigned n, struct mock_err *err)
 {
     sigset_t all, old;
 
+    register_metrics();
     if (n > MAX_WORKERS)
         n = MAX_WORKERS;
     if (!curl_ready && outbound_global_init() != 0)

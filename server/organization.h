@@ -1,19 +1,24 @@
 /*
- * organization: the Organization API (organizations, webhook
- * subscriptions, subscription events and deliveries) and the loading of
- * its fixtures.
+ * organization: the Organization API's organizations and webhook
+ * subscriptions, the loading of their fixtures, and the helpers the
+ * subscription event and delivery routes (subevents) share.
  *
- * Every route takes an organization token only and reaches only that
+ * Every route takes an organization token only (a bank or customer token
+ * gets 403 from the authenticate step) and reaches only that
  * organization's objects; another organization's guid answers 404. A
  * subscription's signing_key is made here (32 random bytes, hex) and is
- * returned on create and get, never logged.
+ * returned on create and get, never in lists and never logged.
  */
 #ifndef CYBRID_ORGANIZATION_H
 #define CYBRID_ORGANIZATION_H
 
+#include "http.h"
 #include "scenario.h"
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
+
+#define ORGANIZATION_URL_MAX 1024
 
 /*
  * Puts the scenario's organizations and subscriptions into the store
@@ -21,6 +26,9 @@
  * one. Keeps the scenario's allow_http switch for url checks.
  */
 void organization_load(const struct scenario *sc);
+
+/* The routes of organizations and subscriptions; *n gets their count. */
+const struct http_route *organization_routes(size_t *n);
 
 /*
  * A new stored-form subscription (caller frees): state completed, a fresh
@@ -30,5 +38,25 @@ cJSON *organization_subscription_new(const char *guid,
                                      const char *organization_guid,
                                      const char *name, const char *url,
                                      const char *key);
+
+/*
+ * NULL when url is an acceptable subscription url (https://, or http://
+ * when allow_http, with a host, at most ORGANIZATION_URL_MAX bytes),
+ * otherwise why not.
+ */
+const char *organization_url_problem(const char *url, int allow_http);
+
+/*
+ * The organization guid of the request's token, or NULL after replying
+ * 403 (the authenticate step lets only organization tokens through; this
+ * is the handler's own guard).
+ */
+const char *organization_caller(struct http_request *req);
+
+/* Removes (wiping it) the signing_key of every object of a list. */
+void organization_strip_keys(cJSON *objects);
+
+/* Wipes an object's signing_key, if any, then frees it. NULL-safe. */
+void organization_json_free(cJSON *obj);
 
 #endif

@@ -163,10 +163,9 @@ delivery_new(const char *event, const char *subscription,
              const char *organization, const char *event_type, int64_t now)
 {
     cJSON *d = cJSON_CreateObject();
-    char guid[33], iso[32];
+    char guid[33];
 
     guid_new(guid);
-    iso8601_format(now, iso);
     cJSON_AddStringToObject(d, "guid", guid);
     cJSON_AddStringToObject(d, "subscription_event_guid", event);
     cJSON_AddStringToObject(d, "subscription_guid", subscription);
@@ -176,20 +175,10 @@ delivery_new(const char *event, const char *subscription,
     cJSON_AddNullToObject(d, "next_attempt_at");
     cJSON_AddNullToObject(d, "completed_at");
     cJSON_AddNullToObject(d, "failed_at");
-    cJSON_AddStringToObject(d, "created_at", iso);
-    cJSON_AddStringToObject(d, "updated_at", iso);
-    cJSON_AddNumberToObject(d, "_created_ms", (double)now);
+    store_stamp_created(d, now);
     cJSON_AddStringToObject(d, "_organization_guid", organization);
     cJSON_AddStringToObject(d, "_event_type", event_type);
     return d;
-}
-
-static const char *
-str_field(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-    return cJSON_IsString(v) ? v->valuestring : "";
 }
 
 /*
@@ -204,20 +193,20 @@ queue_delivery(const cJSON *event, const char *subscription,
 {
     cJSON *pub = store_public(cJSON_Duplicate(event, 1));
     int64_t now = clock_now_ms();
-    cJSON *d = delivery_new(str_field(event, "guid"), subscription,
-                            str_field(event, "organization_guid"),
-                            str_field(event, "event_type"), now);
+    cJSON *d = delivery_new(store_str(event, "guid"), subscription,
+                            store_str(event, "organization_guid"),
+                            store_str(event, "event_type"), now);
     char *body = cJSON_PrintUnformatted(pub);
     struct delivery_spec spec = {0};
     char guid[33];
     int rc;
 
-    snprintf(guid, sizeof(guid), "%s", str_field(d, "guid"));
+    snprintf(guid, sizeof(guid), "%s", store_str(d, "guid"));
     store_insert(STORE_DELIVERIES, d);
     spec.delivery = guid;
     spec.subscription = subscription;
-    spec.event = str_field(event, "guid");
-    spec.event_type = str_field(event, "event_type");
+    spec.event = store_str(event, "guid");
+    spec.event_type = store_str(event, "event_type");
     spec.body = body;
     spec.body_len = strlen(body);
     spec.tamper = tamper;
@@ -233,7 +222,7 @@ queue_delivery(const cJSON *event, const char *subscription,
 static int
 same_organization(const cJSON *obj, void *ctx)
 {
-    return strcmp(str_field(obj, "organization_guid"), ctx) == 0;
+    return strcmp(store_str(obj, "organization_guid"), ctx) == 0;
 }
 
 /* The organization's first bank in the scenario, or NULL. */
@@ -258,24 +247,38 @@ event_new(const struct webhook_event *ev, const char *bank)
 {
     cJSON *e = cJSON_CreateObject();
     int64_t now = clock_now_ms();
-    char guid[33], object[33], iso[32];
+    char guid[33], object[33];
 
     guid_new(guid);
     if (ev->object_guid != NULL)
         snprintf(object, sizeof(object), "%s", ev->object_guid);
     else
         guid_new(object);
-    iso8601_format(now, iso);
     cJSON_AddStringToObject(e, "guid", guid);
     cJSON_AddStringToObject(e, "organization_guid", ev->organization_guid);
     cJSON_AddStringToObject(e, "bank_guid", bank);
     cJSON_AddStringToObject(e, "event_type", ev->event_type);
     cJSON_AddStringToObject(e, "object_guid", object);
     cJSON_AddStringToObject(e, "environment", "sandbox");
-    cJSON_AddStringToObject(e, "created_at", iso);
-    cJSON_AddStringToObject(e, "updated_at", iso);
-    cJSON_AddNumberToObject(e, "_created_ms", (double)now);
+    store_stamp_created(e, now);
     return e;
+}
+
+/* 1 unless the subscription lists event_types without this one. */
+static int
+wants(const cJSON *subscription, const char *event_type)
+{
+    const cJSON *types =
+        cJSON_GetObjectItemCaseSensitive(subscription, "event_types");
+    const cJSON *t;
+
+    if (!cJSON_IsArray(types))
+        return 1;
+    for (t = types->child; t != NULL; t = t->next) {
+        if (cJSON_IsString(t) && strcmp(t->valuestring, event_type) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 int
@@ -300,9 +303,13 @@ webhooks_emit(const struct webhook_event *ev, cJSON **out, struct mock_err *err)
         *out = store_public(cJSON_Duplicate(event, 1));
     subs = store_list(STORE_SUBSCRIPTIONS, same_organization,
                       (void *)ev->organization_guid, 0, SIZE_MAX, NULL);
-    cJSON_ArrayForEach(s, subs)
-    {
-        queue_delivery(event, str_field(s, "guid"), ev->tamper, NULL);
+    for (s = subs->child; s != NULL; s = s->next) {
+        cJSON *key = cJSON_GetObjectItemCaseSensitive(s, "signing_key");
+
+        if (wants(s, ev->event_type))
+            queue_delivery(event, store_str(s, "guid"), ev->tamper, NULL);
+        if (cJSON_IsString(key))
+            OPENSSL_cleanse(key->valuestring, strlen(key->valuestring));
     }
     cJSON_Delete(subs);
     store_insert(STORE_EVENTS, event);
@@ -318,14 +325,17 @@ webhooks_redeliver(const char *event_guid, const char *subscription_guid,
     int rc;
 
     if (event == NULL || sub == NULL ||
-        strcmp(str_field(event, "organization_guid"),
-               str_field(sub, "organization_guid")) != 0) {
+        strcmp(store_str(event, "organization_guid"),
+               store_str(sub, "organization_guid")) != 0) {
         rc = err_set(err, MOCK_ENOENT, "%s not found",
                      event == NULL ? "subscription event" : "subscription");
     } else {
         rc = queue_delivery(event, subscription_guid, WEBHOOK_TAMPER_NONE, out);
-        if (rc != 0)
+        if (rc != 0) {
+            cJSON_Delete(*out);
+            *out = NULL;
             err_set(err, rc, "the delivery queue is full");
+        }
     }
     cJSON_Delete(event);
     if (sub != NULL) {
