@@ -35,10 +35,27 @@ static struct shard shards[AUTHCACHE_SHARDS] = {
 
 _Static_assert(AUTHCACHE_SHARDS == 16, "one initializer per shard");
 
+static EVP_MD *sha256;
+
+void
+authcache_init(void)
+{
+    if (sha256 == NULL)
+        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+void
+authcache_shutdown(void)
+{
+    authcache_clear();
+    EVP_MD_free(sha256);
+    sha256 = NULL;
+}
+
 void
 authcache_key(const char *token, size_t len, unsigned char key[AUTHCACHE_KEY])
 {
-    EVP_Digest(token, len, key, NULL, EVP_sha256(), NULL);
+    EVP_Digest(token, len, key, NULL, sha256 ? sha256 : EVP_sha256(), NULL);
 }
 
 static struct shard *

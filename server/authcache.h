@@ -22,6 +22,16 @@
 #define AUTHCACHE_SLOTS 256 /* per shard */
 #define AUTHCACHE_KEY 32
 
+/*
+ * Fetches the SHA-256 implementation once (OpenSSL 3's implicit fetch on
+ * every call takes a global lock). Call before serving; NULL-safe to skip
+ * (keys are then made with the implicit fetch).
+ */
+void authcache_init(void);
+
+/* Empties the cache and releases what authcache_init fetched. */
+void authcache_shutdown(void);
+
 /* The cache key of a token: SHA-256 of its text. */
 void authcache_key(const char *token, size_t len,
                    unsigned char key[AUTHCACHE_KEY]);

@@ -58,6 +58,7 @@ token_init(const char *dir, struct mock_err *err)
     cJSON_free(jwks_text);
     jwks_text = cJSON_PrintUnformatted(jwks);
     cJSON_Delete(jwks);
+    authcache_init();
     authcache_clear();
     return 0;
 }
@@ -68,7 +69,7 @@ token_shutdown(void)
     jwt_key_free(&key);
     cJSON_free(jwks_text);
     jwks_text = NULL;
-    authcache_clear();
+    authcache_shutdown();
 }
 
 const char *
