@@ -480,3 +480,104 @@ def test_customer_token_for_default_customer(client, tokens):
     assert c["exp"] - c["iat"] == 28800
     # A customer token cannot make customer tokens.
     cybrid_error(authed(client, token), 403, "forbidden")
+
+
+# ---- scenarios: lifetimes, application scopes, ip_allowlist -------------
+
+APPS = """\
+name: identity-apps
+description: The default fixtures with changed applications.
+extends: default
+%(extra)s
+fixtures:
+  applications:
+    - kind: bank
+      client_id: mock-bank-client-id
+      client_secret: mock-bank-client-secret
+      owner: b0a1c2d3e4f5061728394a5b6c7d8e9f
+      scopes: %(bank_scopes)s
+      ip_allowlist: %(bank_ips)s
+    - kind: organization
+      client_id: mock-org-client-id
+      client_secret: mock-org-client-secret
+      owner: 0f1e2d3c4b5a69788796a5b4c3d2e1f0
+      ip_allowlist: %(org_ips)s
+"""
+
+
+def put_scenario(client, bank_ips="[]", org_ips="[]", bank_scopes="[]",
+                 extra=""):
+    text = APPS % {"bank_ips": bank_ips, "org_ips": org_ips,
+                   "bank_scopes": bank_scopes, "extra": extra}
+    r = client.put("/__admin/scenario", text,
+                   headers={"Content-Type": "application/yaml"})
+    assert r.status == 200, r.body
+
+
+def token_status(client, credentials, headers=None):
+    r = client.post("/oauth/token", {"grant_type": "client_credentials",
+                                     "client_id": credentials[0],
+                                     "client_secret": credentials[1]},
+                    headers=headers)
+    return r
+
+
+def test_ip_allowlist_refuses_addresses_outside_it(client):
+    put_scenario(client, bank_ips="[10.0.0.0/8, 192.0.2.7]",
+                 org_ips="[127.0.0.0/8]")
+    r = token_status(client, BANK_CLIENT)
+    oauth_error(r, 401, "invalid_client")
+    assert "ip_allowlist" in r.json()["error_description"]
+    assert token_status(client, ORG_CLIENT).status == 200
+    put_scenario(client, bank_ips="[127.0.0.1]")
+    assert token_status(client, BANK_CLIENT).status == 200
+
+
+def test_ip_allowlist_applies_from_the_next_token(client):
+    token = fetch_token(client, BANK_CLIENT)["access_token"]
+    put_scenario(client, bank_ips="[10.0.0.0/8]")
+    oauth_error(token_status(client, BANK_CLIENT), 401, "invalid_client")
+    assert authed(client, token).status == 400  # issued before: still good
+
+
+def test_ip_allowlist_sees_the_client_behind_a_trusted_proxy(client):
+    put_scenario(client, bank_ips="[203.0.113.0/24]",
+                 extra="rate_limits:\n  trusted_proxies: [127.0.0.1]")
+    xff = {"X-Forwarded-For": "203.0.113.9"}
+    assert token_status(client, BANK_CLIENT, xff).status == 200
+    oauth_error(token_status(client, BANK_CLIENT), 401, "invalid_client")
+    other = {"X-Forwarded-For": "198.51.100.1"}
+    oauth_error(token_status(client, BANK_CLIENT, other), 401,
+                "invalid_client")
+
+
+def test_untrusted_peer_cannot_claim_an_allowed_address(client):
+    put_scenario(client, bank_ips="[203.0.113.0/24]")
+    xff = {"X-Forwarded-For": "203.0.113.9"}
+    oauth_error(token_status(client, BANK_CLIENT, xff), 401,
+                "invalid_client")
+
+
+def test_application_scopes_limit_what_is_granted(client):
+    put_scenario(client, bank_scopes="[banks:read, customers:read]")
+    body = fetch_token(client, BANK_CLIENT)
+    assert body["scope"] == "banks:read customers:read"
+    r = client.post("/oauth/token", {"grant_type": "client_credentials",
+                                     "client_id": BANK_CLIENT[0],
+                                     "client_secret": BANK_CLIENT[1],
+                                     "scope": "banks:read banks:write"})
+    oauth_error(r, 400, "invalid_scope")
+    assert "banks:write" in r.json()["error_description"]
+
+
+def test_scenario_sets_token_lifetimes(client):
+    put_scenario(client, extra="tokens:\n  bank_ttl: 60s\n"
+                               "  organization_ttl: 2m")
+    bank = fetch_token(client, BANK_CLIENT)
+    org = fetch_token(client, ORG_CLIENT)
+    assert bank["expires_in"] == 60 and org["expires_in"] == 120
+    c = claims_of(bank["access_token"])
+    assert c["exp"] - c["iat"] == 60
+    assert authed(client, bank["access_token"]).status == 400
+    client.post("/__admin/clock/advance", {"seconds": 60})
+    cybrid_error(authed(client, bank["access_token"]), 401, "unauthorized")
