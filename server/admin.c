@@ -352,6 +352,25 @@ limits_json(const struct scenario *sc)
     return l;
 }
 
+static cJSON *
+webhooks_json(const struct webhook_config *w)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *r = cJSON_AddObjectToObject(o, "retry");
+
+    cJSON_AddNumberToObject(r, "attempts", w->attempts);
+    cJSON_AddNumberToObject(r, "first_delay_seconds",
+                            (double)w->first_delay_ms / 1000.0);
+    cJSON_AddNumberToObject(r, "factor", w->factor);
+    cJSON_AddNumberToObject(o, "timeout_seconds",
+                            (double)w->timeout_ms / 1000.0);
+    add_string(o, "ca_file", w->ca_file);
+    cJSON_AddBoolToObject(o, "allow_http", w->allow_http);
+    cJSON_AddBoolToObject(o, "verify_tls", w->verify_tls);
+    cJSON_AddNumberToObject(o, "queue_max", (double)w->queue_max);
+    return o;
+}
+
 /* The running scenario as JSON, into *(cJSON **)ctx. */
 static int
 scenario_json(const struct scenario *sc, void *ctx)
@@ -371,6 +390,7 @@ scenario_json(const struct scenario *sc, void *ctx)
     cJSON_AddItemToObject(o, "rate_limits", limits_json(sc));
     c = cJSON_AddObjectToObject(o, "clock");
     add_time(c, "start", sc->clock_start_ms);
+    cJSON_AddItemToObject(o, "webhooks", webhooks_json(&sc->webhooks));
     cJSON_AddItemToObject(o, "fixtures", fixtures_json(sc));
     *(cJSON **)ctx = o;
     return 0;

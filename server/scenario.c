@@ -11,7 +11,8 @@
  * whole (guids unique, every reference names a fixture that exists), with
  * errors pointing at the entry that was wrong, in whichever file.
  *
- * A new section is a row in top_fields and a parse function.
+ * A new section is a row in top_fields and a parse function (or a field
+ * table walked by schema_submap).
  *
  * `extends` resolves a name (NAME.yaml in the including file's folder,
  * then the built-in scenarios/), builtin:PATH (a compiled-in file, such
@@ -129,6 +130,41 @@ static const struct schema_field clock_fields[] = {
     {NULL, NULL, 0, NULL, 0},
 };
 
+static int
+parse_queue_max(struct schema_ctx *cx, yaml_node_t *node, void *dst,
+                const void *arg)
+{
+    static const struct schema_range range = {1, 1000000};
+    unsigned v;
+
+    if (schema_uint(cx, node, &v, &range) != 0)
+        return MOCK_EINVAL;
+    *(size_t *)dst = v;
+    return 0;
+}
+
+static const struct schema_range attempts_range = {1, 100};
+static const struct schema_real_range factor_range = {1.0, 10.0};
+
+#define W(key, fn, member, arg)                                                \
+    SCHEMA_FIELD(struct webhook_config, key, fn, member, arg, 0)
+static const struct schema_field retry_fields[] = {
+    W("attempts", schema_uint, attempts, &attempts_range),
+    W("first_delay", schema_millis, first_delay_ms, NULL),
+    W("factor", schema_real, factor, &factor_range),
+    {NULL, NULL, 0, NULL, 0},
+};
+
+static const struct schema_field webhook_fields[] = {
+    {"retry", schema_submap, 0, retry_fields, 0},
+    W("timeout", schema_millis, timeout_ms, NULL),
+    W("ca_file", schema_file, ca_file, NULL),
+    W("allow_http", schema_bool, allow_http, NULL),
+    W("verify_tls", schema_bool, verify_tls, NULL),
+    W("queue_max", parse_queue_max, queue_max, NULL),
+    {NULL, NULL, 0, NULL, 0},
+};
+
 /* extends was followed before the walk; here its type is checked. */
 static int
 parse_extends(struct schema_ctx *cx, yaml_node_t *node, void *dst,
@@ -146,6 +182,7 @@ static const struct schema_field top_fields[] = {
     {"tokens", schema_submap, 0, token_fields, 0},
     {"rate_limits", schema_submap, 0, limits_fields, 0},
     {"clock", schema_submap, 0, clock_fields, 0},
+    SC("webhooks", schema_submap, webhooks, webhook_fields),
     {NULL, NULL, 0, NULL, 0},
 };
 
@@ -477,6 +514,7 @@ apply(struct load *ld, const struct source *src, struct schema_err *err)
     if (schema_parse(src->text, src->len, src->display, &doc, err) != 0)
         return MOCK_EINVAL;
     cx.file = keep_file(ld, src->display);
+    cx.dir = src->builtin ? NULL : src->dir;
     cx.doc = &doc;
     cx.err = err;
     cx.budget = NODE_BUDGET;

@@ -12,10 +12,12 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_FIELDS 64
 
@@ -451,6 +453,50 @@ schema_uint(struct schema_ctx *cx, yaml_node_t *node, void *dst,
         return schema_fail(cx, node, "%s is out of range %lld..%lld", s, r->min,
                            r->max);
     *(unsigned *)dst = (unsigned)v;
+    return 0;
+}
+
+int
+schema_real(struct schema_ctx *cx, yaml_node_t *node, void *dst,
+            const void *arg)
+{
+    const struct schema_real_range *r = arg;
+    const char *s = plain_value(cx, node, "a number");
+    char *end;
+    double v;
+
+    if (s == NULL)
+        return MOCK_EINVAL;
+    v = strtod(s, &end);
+    if (end == s || *end != '\0' || !isdigit((unsigned char)*s) || !isfinite(v))
+        return schema_fail(cx, node, "expected a number, got \"%.40s\"", s);
+    if (v < r->min || v > r->max)
+        return schema_fail(cx, node, "%s is out of range %g..%g", s, r->min,
+                           r->max);
+    *(double *)dst = v;
+    return 0;
+}
+
+int
+schema_file(struct schema_ctx *cx, yaml_node_t *node, void *dst,
+            const void *arg)
+{
+    const char *s = text_value(cx, node);
+    char **out = dst;
+    char *path;
+
+    if (s == NULL)
+        return MOCK_EINVAL;
+    if (*s == '/' || cx->dir == NULL)
+        path = xstrdup(s);
+    else
+        path = xasprintf("%s/%s", cx->dir, s);
+    if (access(path, R_OK) != 0) {
+        free(path);
+        return schema_fail(cx, node, "cannot read file \"%.100s\"", s);
+    }
+    free(*out);
+    *out = path;
     return 0;
 }
 

@@ -35,8 +35,9 @@ struct schema_ctx {
     const char *file; /* named in errors */
     yaml_document_t *doc;
     struct schema_err *err;
-    size_t budget; /* nodes still allowed to be visited */
-    void *user;    /* the caller's state, for its own parsers */
+    const char *dir; /* folder of the file being read, or NULL */
+    size_t budget;   /* nodes still allowed to be visited */
+    void *user;      /* the caller's state, for its own parsers */
 };
 
 /*
@@ -63,6 +64,11 @@ struct schema_field {
 /* An inclusive range for schema_uint. */
 struct schema_range {
     long long min, max;
+};
+
+/* An inclusive range for schema_real. */
+struct schema_real_range {
+    double min, max;
 };
 
 /*
@@ -125,6 +131,12 @@ int schema_addrlist(struct schema_ctx *cx, yaml_node_t *node, void *dst,
                     const void *arg);
 /* unsigned: a plain whole number inside arg (struct schema_range). */
 int schema_uint(struct schema_ctx *cx, yaml_node_t *node, void *dst,
+                const void *arg);
+/* double: a plain decimal number inside arg (struct schema_real_range). */
+int schema_real(struct schema_ctx *cx, yaml_node_t *node, void *dst,
+                const void *arg);
+/* char *: a readable file; a relative path is taken from cx->dir. */
+int schema_file(struct schema_ctx *cx, yaml_node_t *node, void *dst,
                 const void *arg);
 /* int: plain true or false, stored as 1 or 0. */
 int schema_bool(struct schema_ctx *cx, yaml_node_t *node, void *dst,

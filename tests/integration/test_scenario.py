@@ -118,6 +118,10 @@ def test_default_scenario_is_described_without_secrets(client):
     assert body["rate_limits"]["general"] == {
         "limit": 100, "window_seconds": 300, "status": 429,
         "retry_after": True}
+    assert body["webhooks"] == {
+        "retry": {"attempts": 5, "first_delay_seconds": 1, "factor": 2},
+        "timeout_seconds": 10, "ca_file": None, "allow_http": False,
+        "verify_tls": True, "queue_max": 1024}
     apps = body["fixtures"]["applications"]
     assert [a["client_id"] for a in apps] == ["mock-bank-client-id",
                                                "mock-org-client-id"]
@@ -172,7 +176,8 @@ def test_put_malformed_yaml_is_refused_with_its_place(client):
 
 def test_put_accepted_scenario_replaces_the_running_one(client):
     r = client.put("/__admin/scenario", "name: swapped\nextends: default\n"
-                   "tokens: {customer_ttl: 30s}\n",
+                   "tokens: {customer_ttl: 30s}\n"
+                   "webhooks: {allow_http: true, retry: {attempts: 2}}\n",
                    headers={"Content-Type": "text/yaml; charset=utf-8"})
     assert r.status == 200
     assert r.json()["name"] == "swapped"
@@ -180,6 +185,9 @@ def test_put_accepted_scenario_replaces_the_running_one(client):
     assert body["name"] == "swapped"
     assert body["file"] is None
     assert body["tokens"]["customer_ttl_seconds"] == 30
+    assert body["webhooks"]["allow_http"] is True
+    assert body["webhooks"]["retry"] == {
+        "attempts": 2, "first_delay_seconds": 1, "factor": 2}
     assert len(body["fixtures"]["banks"]) == 1
 
 

@@ -177,6 +177,13 @@ static const struct bad bad_rows[] = {
     {"name: [a, b]\n", NULL, 1, 7, "expected a string, got a list"},
     {"tokens: 60s\n", NULL, 1, 9, "expected a mapping, got a scalar"},
     {"- a\n- b\n", NULL, 1, 1, "expected a mapping, got a list"},
+    {"webhooks:\n  retry: {factor: 0.5}\n", NULL, 2, 19,
+     "0.5 is out of range 1..10"},
+    {"webhooks:\n  retry: {attempts: many}\n", NULL, 2, 21,
+     "expected a whole number"},
+    {"webhooks: {ca_file: no-such-ca.pem}\n", NULL, 1, 21,
+     "cannot read file \"no-such-ca.pem\""},
+    {"webhooks: {allow_http: 1}\n", NULL, 1, 24, "expected true or false"},
     {"tokens:\n  bank_ttl: 60x\n", NULL, 2, 13, "bad duration \"60x\""},
     {"tokens: {customer_ttl: 60}\n", NULL, 1, 24, "bad duration \"60\""},
     {"tokens: {bank_ttl: 1500ms}\n", NULL, 1, 20,
@@ -336,6 +343,32 @@ test_extends_chain_through_subfolder_applies_in_order(void)
 }
 
 static void
+test_webhooks_section_merges_and_finds_ca_beside_the_file(void)
+{
+    struct schema_err err = {0};
+    struct scenario *sc = NULL;
+    char want[128];
+
+    write_file("receiver-ca.pem", "not checked here\n");
+    CU_ASSERT_EQUAL_FATAL(load("extends: default\nwebhooks:\n"
+                               "  retry: {attempts: 3, factor: 1.5}\n"
+                               "  ca_file: receiver-ca.pem\n"
+                               "  allow_http: true\n",
+                               &sc, &err),
+                          0);
+    CU_ASSERT_EQUAL(sc->webhooks.attempts, 3);
+    CU_ASSERT_DOUBLE_EQUAL(sc->webhooks.factor, 1.5, 1e-9);
+    CU_ASSERT_EQUAL(sc->webhooks.first_delay_ms, 1000);
+    CU_ASSERT_EQUAL(sc->webhooks.timeout_ms, 10000);
+    CU_ASSERT_EQUAL(sc->webhooks.allow_http, 1);
+    CU_ASSERT_EQUAL(sc->webhooks.verify_tls, 1);
+    CU_ASSERT_EQUAL(sc->webhooks.queue_max, 1024);
+    snprintf(want, sizeof(want), "%s/receiver-ca.pem", folder);
+    CU_ASSERT_STRING_EQUAL(sc->webhooks.ca_file, want);
+    scenario_free(sc);
+}
+
+static void
 test_file_named_like_a_builtin_extends_the_builtin(void)
 {
     char path[256];
@@ -419,6 +452,7 @@ unit_register(void)
         UNIT_CASE(test_error_message_is_file_line_column_reason),
         UNIT_CASE(test_child_merges_maps_key_by_key_and_replaces_lists),
         UNIT_CASE(test_extends_chain_through_subfolder_applies_in_order),
+        UNIT_CASE(test_webhooks_section_merges_and_finds_ca_beside_the_file),
         UNIT_CASE(test_file_named_like_a_builtin_extends_the_builtin),
         UNIT_CASE(test_builtin_name_loads_when_no_such_file),
         UNIT_CASE(test_request_without_folder_resolves_only_builtins),
