@@ -4,8 +4,6 @@
  */
 #include "authcache.h"
 
-#include "jwt.h"
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -71,8 +69,7 @@ slot_of(struct shard *s, const unsigned char *key)
 }
 
 int
-authcache_get(const unsigned char key[AUTHCACHE_KEY], int64_t now,
-              struct principal *out)
+authcache_get(const unsigned char key[AUTHCACHE_KEY], struct principal *out)
 {
     struct shard *s = shard_of(key);
     struct slot *e;
@@ -81,12 +78,8 @@ authcache_get(const unsigned char key[AUTHCACHE_KEY], int64_t now,
     pthread_mutex_lock(&s->lock);
     e = slot_of(s, key);
     if (e->used && CRYPTO_memcmp(e->key, key, AUTHCACHE_KEY) == 0) {
-        if (jwt_expired(e->p.expires_at, now)) {
-            e->used = 0;
-        } else {
-            *out = e->p;
-            hit = 1;
-        }
+        *out = e->p;
+        hit = 1;
     }
     pthread_mutex_unlock(&s->lock);
     return hit;

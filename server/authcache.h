@@ -6,9 +6,11 @@
  * match, so no other token can reach a cached principal). The cache is
  * bounded (AUTHCACHE_SHARDS x AUTHCACHE_SLOTS entries, direct-mapped: a
  * new token takes its slot from whatever held it) and split into shards
- * with a mutex each, held only to copy one entry in or out. An entry
- * lives until its token expires by the virtual clock; a lookup at or
- * after that time removes it and misses.
+ * with a mutex each, held only to copy one entry in or out. The cache
+ * does not judge expiry: the caller compares the principal's expires_at
+ * with the virtual clock on every hit, so a token is served from here
+ * until it expires, and an expired one that keeps coming back is refused
+ * without another RSA verification until a newer token takes its slot.
  */
 #ifndef CYBRID_AUTHCACHE_H
 #define CYBRID_AUTHCACHE_H
@@ -36,11 +38,8 @@ void authcache_shutdown(void);
 void authcache_key(const char *token, size_t len,
                    unsigned char key[AUTHCACHE_KEY]);
 
-/*
- * Copies the principal cached under key into out and returns 1, or
- * returns 0 when there is none or it has expired at now (epoch seconds).
- */
-int authcache_get(const unsigned char key[AUTHCACHE_KEY], int64_t now,
+/* Copies the principal cached under key into out and returns 1, or 0. */
+int authcache_get(const unsigned char key[AUTHCACHE_KEY],
                   struct principal *out);
 
 /* Caches p under key (replacing whatever held its slot). */

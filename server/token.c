@@ -2,8 +2,9 @@
  * token: the signing key, the lifetimes and the claims of access tokens.
  *
  * Reading a token first hashes it (SHA-256) and asks authcache; only on
- * a miss are the RS512 signature and the claims checked, and the
- * principal then cached until the token's exp. An RSA-2048 verification
+ * a miss are the RS512 signature and the claims checked and the
+ * principal cached; its exp is compared with the virtual clock on every
+ * read, cached or not. An RSA-2048 verification
  * costs tens of microseconds; a cache hit costs a hash of the token and
  * a copy under one of sixteen shard locks, so tens of thousands of
  * authenticated requests a second stay cheap. Lifetimes are atomics
@@ -259,13 +260,13 @@ token_read(const char *text, int64_t now, struct principal *out,
     if (len > JWT_MAX_TOKEN)
         return err_set(err, MOCK_EINVAL, "token is too long");
     authcache_key(text, len, ck);
-    if (authcache_get(ck, now, out))
-        return 0;
-    rc = verify(text, out, err);
-    if (rc != 0)
-        return rc;
+    if (!authcache_get(ck, out)) {
+        rc = verify(text, out, err);
+        if (rc != 0)
+            return rc;
+        authcache_put(ck, out);
+    }
     if (jwt_expired(out->expires_at, now))
         return err_set(err, MOCK_ELIMIT, "the token has expired");
-    authcache_put(ck, out);
     return 0;
 }

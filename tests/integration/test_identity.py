@@ -581,3 +581,87 @@ def test_scenario_sets_token_lifetimes(client):
     assert authed(client, bank["access_token"]).status == 400
     client.post("/__admin/clock/advance", {"seconds": 60})
     cybrid_error(authed(client, bank["access_token"]), 401, "unauthorized")
+
+
+# ---- customer tokens across banks and customers -------------------------
+
+OTHER_BANK = "2222222222222222222222222222aaaa"
+OTHER_CUSTOMER = "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"   # of OTHER_BANK
+SIBLING = "d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"          # of the default bank
+OTHER_CLIENT = ("other-bank-client-id", "other-bank-client-secret")
+
+TWO_BANKS = """\
+name: two-banks
+description: A second bank with its own customer and application.
+extends: default
+fixtures:
+  banks:
+    - guid: %(bank)s
+      organization_guid: %(org)s
+      name: Mock Sandbox Bank
+    - guid: %(other_bank)s
+      organization_guid: %(org)s
+      name: Other Bank
+  applications:
+    - kind: bank
+      client_id: mock-bank-client-id
+      client_secret: mock-bank-client-secret
+      owner: %(bank)s
+    - kind: organization
+      client_id: mock-org-client-id
+      client_secret: mock-org-client-secret
+      owner: %(org)s
+    - kind: bank
+      client_id: other-bank-client-id
+      client_secret: other-bank-client-secret
+      owner: %(other_bank)s
+  customers:
+    - guid: %(customer)s
+      bank_guid: %(bank)s
+      first_name: Jane
+      last_name: Doe
+    - guid: %(sibling)s
+      bank_guid: %(bank)s
+      first_name: John
+      last_name: Roe
+    - guid: %(other_customer)s
+      bank_guid: %(other_bank)s
+      first_name: Ann
+      last_name: Poe
+""" % {"bank": BANK_GUID, "org": ORG_GUID, "other_bank": OTHER_BANK,
+       "customer": CUSTOMER_GUID, "sibling": SIBLING,
+       "other_customer": OTHER_CUSTOMER}
+
+
+def two_banks(client, tokens):
+    r = client.put("/__admin/scenario", TWO_BANKS,
+                   headers={"Content-Type": "application/yaml"})
+    assert r.status == 200, r.body
+    if not default_customer_exists(client, tokens):
+        pytest.skip("the bank module does not serve the fixture customers")
+
+
+def customer_token_status(client, token, customer):
+    return client.post("/api/customer_tokens",
+                       {"customer_guid": customer,
+                        "scopes": ["customers:read"]}, token=token)
+
+
+def test_customer_token_for_another_banks_customer_is_422(client, tokens):
+    two_banks(client, tokens)
+    other = fetch_token(client, OTHER_CLIENT)["access_token"]
+    assert customer_token_status(client, other, OTHER_CUSTOMER).status == 201
+    r = customer_token_status(client, tokens.bank, OTHER_CUSTOMER)
+    cybrid_error(r, 422, "invalid_parameter")
+    r = customer_token_status(client, other, CUSTOMER_GUID)
+    cybrid_error(r, 422, "invalid_parameter")
+
+
+def test_customer_token_used_on_another_customer_is_404(client, tokens):
+    two_banks(client, tokens)
+    mine = tokens.customer(["customers:read"])
+    assert client.get("/api/customers/" + CUSTOMER_GUID,
+                      token=mine).status == 200
+    for other in (SIBLING, OTHER_CUSTOMER):
+        r = client.get("/api/customers/" + other, token=mine)
+        cybrid_error(r, 404, "not_found")
