@@ -12,7 +12,6 @@
  */
 #include "admin.h"
 #include "app.h"
-#include "clock.h"
 #include "config.h"
 #include "http.h"
 #include "identity.h"
@@ -95,9 +94,62 @@ set_scenario_folder(const char *path)
 }
 
 static int
-serve(const struct config *cfg)
+prepare_tls(const struct config *cfg, struct tls_material *tls)
 {
     struct tls_options topt = {0};
+    struct mock_err err = {0};
+
+    topt.dir = cfg->tls_dir;
+    topt.cert_file = cfg->cert_file;
+    topt.key_file = cfg->key_file;
+    topt.n_names = cfg->n_tls_names;
+    memcpy(topt.names, cfg->tls_names, sizeof(topt.names));
+    if (tls_prepare(&topt, tls, &err) != 0) {
+        fprintf(stderr, "cybrid-mock: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* Waits for SIGINT or SIGTERM (returned), reloading on SIGHUP. */
+static int
+wait_for_stop(const sigset_t *set, const char *scenario)
+{
+    int sig = 0;
+
+    while (sig != SIGINT && sig != SIGTERM) {
+        if (sigwait(set, &sig) != 0)
+            break;
+        if (sig == SIGHUP)
+            reload(scenario);
+    }
+    return sig;
+}
+
+/* Blocks the signals taken by wait_for_stop, before threads start. */
+static void
+block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+shutdown_modules(struct tls_material *tls)
+{
+    app_shutdown();
+    identity_shutdown();
+    admin_shutdown();
+    tls_material_free(tls);
+}
+
+static int
+serve(const struct config *cfg)
+{
     struct tls_material tls;
     struct http_options hopt = {0};
     struct http_server *srv;
@@ -105,17 +157,11 @@ serve(const struct config *cfg)
     struct scenario *sc;
     char *name;
     sigset_t set;
-    int sig = 0;
+    int sig;
 
     if (load_scenario(cfg->scenario, &sc) != 0)
         return 1;
-    topt.dir = cfg->tls_dir;
-    topt.cert_file = cfg->cert_file;
-    topt.key_file = cfg->key_file;
-    topt.n_names = cfg->n_tls_names;
-    memcpy(topt.names, cfg->tls_names, sizeof(topt.names));
-    if (tls_prepare(&topt, &tls, &err) != 0) {
-        fprintf(stderr, "cybrid-mock: %s\n", err.msg);
+    if (prepare_tls(cfg, &tls) != 0) {
         scenario_free(sc);
         return 1;
     }
@@ -131,12 +177,7 @@ serve(const struct config *cfg)
     app_init(sc);
     admin_mark_start();
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    block_signals(&set);
 
     hopt.listen = cfg->listen;
     hopt.cert_file = tls.cert_file;
@@ -147,10 +188,7 @@ serve(const struct config *cfg)
     srv = http_start(&hopt, &err);
     if (srv == NULL) {
         fprintf(stderr, "cybrid-mock: %s\n", err.msg);
-        app_shutdown();
-        identity_shutdown();
-        admin_shutdown();
-        tls_material_free(&tls);
+        shutdown_modules(&tls);
         free(name);
         return 1;
     }
@@ -162,18 +200,10 @@ serve(const struct config *cfg)
     printf("ready %s\n", http_url(srv));
     fflush(stdout);
 
-    while (sig != SIGINT && sig != SIGTERM) {
-        if (sigwait(&set, &sig) != 0)
-            break;
-        if (sig == SIGHUP)
-            reload(cfg->scenario);
-    }
+    sig = wait_for_stop(&set, cfg->scenario);
     log_msg(LOG_INFO, "main", "stopping on signal %d", sig);
     http_stop(srv);
-    app_shutdown();
-    identity_shutdown();
-    admin_shutdown();
-    tls_material_free(&tls);
+    shutdown_modules(&tls);
     return 0;
 }
 

@@ -117,6 +117,25 @@ test_bad_environment_names_the_variable(void)
     unsetenv("CYBRID_MOCK_LOG_FORMAT");
 }
 
+static void
+test_scenario_and_check_read_flag_and_environment(void)
+{
+    char *argv[] = {"cybrid-mock", "--check", "a.yaml", NULL};
+    struct config cfg;
+    struct mock_err err = {0};
+
+    setenv("CYBRID_MOCK_SCENARIO", "/srv/scenarios/storm.yaml", 1);
+    CU_ASSERT_EQUAL(parse(&cfg, &err, 3, argv), 0);
+    CU_ASSERT_STRING_EQUAL(cfg.scenario, "/srv/scenarios/storm.yaml");
+    CU_ASSERT_STRING_EQUAL(cfg.check, "a.yaml");
+    unsetenv("CYBRID_MOCK_SCENARIO");
+    config_free(&cfg);
+    CU_ASSERT_EQUAL(parse(&cfg, &err, 1, argv), 0);
+    CU_ASSERT_PTR_NULL(cfg.scenario);
+    CU_ASSERT_PTR_NULL(cfg.check);
+    config_free(&cfg);
+}
+
 int
 unit_register(void)
 {
@@ -127,6 +146,7 @@ unit_register(void)
         UNIT_CASE(test_environment_names_are_a_comma_list),
         UNIT_CASE(test_bad_flags_get_one_line_reasons),
         UNIT_CASE(test_bad_environment_names_the_variable),
+        UNIT_CASE(test_scenario_and_check_read_flag_and_environment),
         {NULL, NULL}};
 
     return unit_add_suite("config", cases);
