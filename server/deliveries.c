@@ -142,6 +142,9 @@ deliveries_load(const struct webhook_config *c)
     n_dropped = 0;
     pthread_mutex_unlock(&mu);
     attemptlog_clear(this_gen);
+    if (!c->verify_tls)
+        log_msg(LOG_WARN, "webhooks",
+                "verify_tls is off: receivers' certificates are not checked");
 }
 
 void
