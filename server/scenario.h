@@ -2,11 +2,11 @@
  * scenario: what one test situation declares, loaded from YAML.
  *
  * A scenario names its fixtures (organizations, banks, applications,
- * customers, subscriptions), token lifetimes, rate limits and the virtual
- * clock's start. It may `extends:` another scenario (resolved inside the
- * scenario folders only), and any section it gives merges onto the
- * parent's: mappings key by key, lists replaced whole (the rules are in
- * scenarios/README.md).
+ * customers, subscriptions), token lifetimes, rate limits, webhook
+ * delivery settings and the virtual clock's start. It may `extends:` another
+ * scenario (resolved inside the scenario folders only), and any section it
+ * gives merges onto the parent's: mappings key by key, lists replaced whole
+ * (the rules are in scenarios/README.md).
  *
  * Loading is strict: an unknown key, a wrong type, a bad duration, a bad
  * guid or an `extends` outside the scenario folders is refused with the
