@@ -4,6 +4,8 @@
  */
 #include "fixtures.h"
 
+#include "scopes.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,22 +110,6 @@ parse_app_kind(struct schema_ctx *cx, yaml_node_t *node, void *dst,
 
 /* A scope is RESOURCE:ACTION, e.g. banks:read or customers:pii:read. */
 static int
-scope_valid(const char *s)
-{
-    const char *colon = strchr(s, ':');
-    const char *action;
-
-    if (colon == NULL || colon == s ||
-        strspn(s, "abcdefghijklmnopqrstuvwxyz_") != (size_t)(colon - s))
-        return 0;
-    action = colon + 1;
-    if (strncmp(action, "pii:", 4) == 0)
-        action += 4;
-    return strcmp(action, "read") == 0 || strcmp(action, "write") == 0 ||
-           strcmp(action, "execute") == 0;
-}
-
-static int
 parse_scopes(struct schema_ctx *cx, yaml_node_t *node, void *dst,
              const void *arg)
 {
@@ -132,11 +118,11 @@ parse_scopes(struct schema_ctx *cx, yaml_node_t *node, void *dst,
     if (schema_strlist(cx, node, dst, NULL) != 0)
         return MOCK_EINVAL;
     for (size_t i = 0; i < l->n; i++) {
-        if (!scope_valid(l->v[i]))
+        if (scopes_index(l->v[i]) < 0)
             return schema_fail(
                 cx, schema_node(cx, node->data.sequence.items.start[i]),
-                "bad scope \"%.60s\": want RESOURCE:read, :write or "
-                ":execute",
+                "bad scope \"%.60s\": not a Cybrid scope (RESOURCE:read, "
+                ":write or :execute of the scope table)",
                 l->v[i]);
     }
     return 0;
@@ -432,6 +418,26 @@ need(const struct scenario *sc, const struct fixtures_places *fp,
     return fail_entry(fp, from, i, err, lists[from].what, detail);
 }
 
+/* 0 when application i holds only scopes of its kind (bank credentials
+ * never hold subscription scopes, organization ones no customer writes). */
+static int
+check_app_scopes(const struct fixtures_places *fp, size_t i,
+                 const struct fx_application *a, struct schema_err *err)
+{
+    unsigned kind = a->kind == APP_BANK ? SCOPE_BANK : SCOPE_ORG;
+    char detail[160];
+
+    for (size_t j = 0; j < a->scopes.n; j++) {
+        if ((scopes_types(scopes_index(a->scopes.v[j])) & kind) != 0)
+            continue;
+        snprintf(detail, sizeof(detail), "%s applications cannot hold %.60s",
+                 a->kind == APP_BANK ? "bank" : "organization", a->scopes.v[j]);
+        return fail_entry(fp, FIXTURES_APPLICATIONS, i, err, "application",
+                          detail);
+    }
+    return 0;
+}
+
 int
 fixtures_check(const struct scenario *sc, const struct fixtures_places *fp,
                struct schema_err *err)
@@ -449,7 +455,8 @@ fixtures_check(const struct scenario *sc, const struct fixtures_places *fp,
 
         if (need(sc, fp, FIXTURES_APPLICATIONS, i, "owner", a->owner_guid,
                  a->kind == APP_BANK ? FIXTURES_BANKS : FIXTURES_ORGANIZATIONS,
-                 err) != 0)
+                 err) != 0 ||
+            check_app_scopes(fp, i, a, err) != 0)
             return MOCK_EINVAL;
     }
     for (size_t i = 0; i < sc->n_customers; i++) {

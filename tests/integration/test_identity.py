@@ -665,3 +665,20 @@ def test_customer_token_used_on_another_customer_is_404(client, tokens):
     for other in (SIBLING, OTHER_CUSTOMER):
         r = client.get("/api/customers/" + other, token=mine)
         cybrid_error(r, 404, "not_found")
+
+
+@pytest.mark.parametrize("scopes,reason", [
+    ("[banks:read, banks:fly]", 'bad scope "banks:fly"'),
+    ("[banks:read, subscriptions:read]",
+     "bank applications cannot hold subscriptions:read"),
+    ("[banks:execute]", "bank applications cannot hold banks:execute"),
+])
+def test_scenario_refuses_scopes_an_application_cannot_hold(client, scopes,
+                                                            reason):
+    text = APPS % {"bank_ips": "[]", "org_ips": "[]", "bank_scopes": scopes,
+                   "extra": ""}
+    r = client.put("/__admin/scenario", text,
+                   headers={"Content-Type": "application/yaml"})
+    cybrid_error(r, 400, "invalid_scenario")
+    assert reason in r.json()["error_message"]
+    assert fetch_token(client, BANK_CLIENT)["expires_in"] == 28800
