@@ -301,3 +301,23 @@ def test_scenario_refuses_bad_webhook_settings(tmp_path, section, reason):
     assert out.returncode != 0
     assert "bad.yaml:3:" in out.stderr
     assert reason in out.stderr
+
+
+def test_stop_cuts_a_hanging_delivery_short_and_records_the_rest(
+        start_mock, receiver, tmp_path):
+    mock = start_mock("--scenario", scenario(tmp_path, receiver,
+                                             timeout="60s"))
+    client = mock.client()
+    tok = org_token(client)
+    sub = client.post("/api/subscriptions", {
+        "name": "hang", "type": "webhook", "environment": "sandbox",
+        "url": receiver.url}, token=tok).json()
+    receiver.key = sub["signing_key"]
+    receiver.default = "hang"
+    emit(client)
+    receiver.wait_for(1)
+    client.close()
+    # SIGTERM; conftest's stop fails unless it exits 0 within 5 s, well
+    # before the 60 s timeout.
+    assert mock.stop() == 0
+    assert "deliveries not attempted" in mock.stderr()
