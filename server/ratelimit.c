@@ -9,6 +9,7 @@
  */
 #include "ratelimit.h"
 
+#include "cidr.h"
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
@@ -22,10 +23,10 @@
 #include <strings.h>
 
 struct ring {
-    int64_t *ts;    /* cap slots; NULL until the class is first used */
-    unsigned cap;   /* the limit the ring was made for */
-    unsigned head;  /* the oldest timestamp when full */
-    unsigned count; /* timestamps held, at most cap */
+    int64_t *ts;    /* size slots, grown up to the limit as needed */
+    unsigned size;  /* slots allocated */
+    unsigned head;  /* the oldest timestamp */
+    unsigned count; /* timestamps held, at most the limit */
 };
 
 struct entry {
@@ -42,13 +43,6 @@ struct stripe {
     size_t mask; /* buckets - 1, a power of two minus one */
     size_t count, cap;
     struct entry *mru, *lru;
-};
-
-/* An address or CIDR block, IPv4 as 4 bytes, IPv6 as 16. */
-struct cidr {
-    int family;
-    unsigned char bytes[16];
-    unsigned prefix;
 };
 
 static struct stripe *stripes;
@@ -68,93 +62,9 @@ static const char *const class_names[LIMIT_CLASSES] = {"general", "oauth_token",
 
 /* ---- addresses -------------------------------------------------------- */
 
-/* Parses an address or CIDR block; IPv4-mapped IPv6 becomes IPv4. */
+/* 1 when the address text a is a trusted proxy; under proxy_lock. */
 static int
-cidr_parse(const char *s, size_t n, struct cidr *out)
-{
-    char buf[64], *slash, *end;
-    long prefix = -1;
-
-    while (n > 0 && (*s == ' ' || *s == '\t'))
-        s++, n--;
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    if (n == 0 || n >= sizeof(buf))
-        return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    slash = strchr(buf, '/');
-    if (slash != NULL) {
-        *slash = '\0';
-        prefix = strtol(slash + 1, &end, 10);
-        if (end == slash + 1 || *end != '\0' || prefix < 0)
-            return -1;
-    }
-    memset(out, 0, sizeof(*out));
-    if (inet_pton(AF_INET, buf, out->bytes) == 1) {
-        out->family = AF_INET;
-        out->prefix = 32;
-    } else if (inet_pton(AF_INET6, buf, out->bytes) == 1) {
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
-                                                 0, 0, 0, 0, 0xff, 0xff};
-
-        out->family = AF_INET6;
-        out->prefix = 128;
-        if (memcmp(out->bytes, mapped, 12) == 0) {
-            if (prefix >= 0 && prefix < 96)
-                return -1;
-            memmove(out->bytes, out->bytes + 12, 4);
-            memset(out->bytes + 4, 0, 12);
-            out->family = AF_INET;
-            out->prefix = 32;
-            if (prefix >= 0)
-                prefix -= 96;
-        }
-    } else {
-        return -1;
-    }
-    if (prefix > (long)out->prefix)
-        return -1;
-    if (prefix >= 0)
-        out->prefix = (unsigned)prefix;
-    return 0;
-}
-
-/* 1 when the address a lies in block b. */
-static int
-cidr_contains(const struct cidr *b, const struct cidr *a)
-{
-    unsigned whole = b->prefix / 8, rest = b->prefix % 8;
-
-    if (a->family != b->family || memcmp(a->bytes, b->bytes, whole) != 0)
-        return 0;
-    if (rest == 0)
-        return 1;
-    return ((a->bytes[whole] ^ b->bytes[whole]) & (0xff00u >> rest) & 0xff) ==
-           0;
-}
-
-static void
-cidr_format(const struct cidr *a, char *out, size_t cap)
-{
-    char text[INET6_ADDRSTRLEN];
-
-    if (inet_ntop(a->family, a->bytes, text, sizeof(text)) == NULL)
-        text[0] = '\0';
-    snprintf(out, cap, "%s", text);
-}
-
-int
-ratelimit_proxy_valid(const char *s)
-{
-    struct cidr c;
-
-    return s != NULL && cidr_parse(s, strlen(s), &c) == 0;
-}
-
-/* 1 when a is a trusted proxy; the caller holds proxy_lock. */
-static int
-trusted(const struct cidr *a)
+trusted(const char *a)
 {
     size_t n = atomic_load(&n_proxies);
 
@@ -165,25 +75,52 @@ trusted(const struct cidr *a)
     return 0;
 }
 
-/* The rightmost address of xff that is not a trusted proxy. */
+/*
+ * Parses one X-Forwarded-For entry, s[0..n), spaces trimmed: a plain
+ * address (no prefix, no port) written in canonical form into out.
+ */
 static int
-forwarded_client(const char *xff, struct cidr *out)
+hop_parse(const char *s, size_t n, char *out, size_t cap)
+{
+    char buf[64];
+    struct cidr c;
+
+    while (n > 0 && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (n == 0 || n >= sizeof(buf) || memchr(s, '/', n) != NULL)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (cidr_parse(buf, &c, NULL) != 0 ||
+        inet_ntop(c.family, c.addr, out, (socklen_t)cap) == NULL)
+        return -1;
+    return 0;
+}
+
+/*
+ * The rightmost address of xff that is not a trusted proxy, or the
+ * leftmost when all are; 0, or -1 when the rightmost entry is not an
+ * address. Under proxy_lock.
+ */
+static int
+forwarded_client(const char *xff, char *out, size_t cap)
 {
     size_t end = strlen(xff);
-    int found = 0;
+    char hop[RATELIMIT_ADDR_MAX];
+    int found = -1;
 
     while (end > 0) {
         size_t start = end;
-        struct cidr hop;
 
         while (start > 0 && xff[start - 1] != ',')
             start--;
-        if (cidr_parse(xff + start, end - start, &hop) != 0 ||
-            hop.prefix != (hop.family == AF_INET ? 32u : 128u))
+        if (hop_parse(xff + start, end - start, hop, sizeof(hop)) != 0)
             break;
-        *out = hop;
-        found = 1;
-        if (!trusted(&hop))
+        snprintf(out, cap, "%s", hop);
+        found = 0;
+        if (!trusted(hop))
             break;
         end = start > 0 ? start - 1 : 0;
     }
@@ -193,27 +130,20 @@ forwarded_client(const char *xff, struct cidr *out)
 void
 ratelimit_client_addr(const char *peer, const char *xff, char *out, size_t cap)
 {
-    struct cidr p, client;
-
-    /* The common case costs a copy: the socket layer already wrote the
-       peer in canonical form, and only IPv4-mapped IPv6 needs a change. */
-    if ((xff == NULL || atomic_load(&n_proxies) == 0) &&
-        strncasecmp(peer, "::ffff:", 7) != 0) {
-        snprintf(out, cap, "%s", peer);
-        return;
-    }
-    if (cidr_parse(peer, strlen(peer), &p) != 0) {
-        snprintf(out, cap, "%s", peer);
-        return;
-    }
-    client = p;
+    /* The socket layer writes the peer in canonical form; a dual-stack
+       listener writes IPv4 clients as ::ffff:a.b.c.d. */
+    if (strncasecmp(peer, "::ffff:", 7) == 0 && strchr(peer + 7, '.'))
+        peer += 7;
     if (xff != NULL && atomic_load(&n_proxies) > 0) {
+        int forwarded;
+
         pthread_rwlock_rdlock(&proxy_lock);
-        if (trusted(&p) && !forwarded_client(xff, &client))
-            client = p;
+        forwarded = trusted(peer) && forwarded_client(xff, out, cap) == 0;
         pthread_rwlock_unlock(&proxy_lock);
+        if (forwarded)
+            return;
     }
-    cidr_format(&client, out, cap);
+    snprintf(out, cap, "%s", peer);
 }
 
 /* ---- classes ---------------------------------------------------------- */
@@ -397,49 +327,57 @@ unlock_all(void)
 
 /* ---- the window ------------------------------------------------------- */
 
-/* Makes the ring hold cap slots, keeping its newest timestamps. */
+/* Gives the ring size slots, keeping its newest timestamps in order. */
 static void
-ring_fit(struct ring *r, unsigned cap)
+ring_resize(struct ring *r, unsigned size)
 {
-    int64_t *ts = xcalloc(cap, sizeof(*ts));
-    unsigned keep = r->count < cap ? r->count : cap;
+    int64_t *ts = xcalloc(size, sizeof(*ts));
+    unsigned keep = r->count < size ? r->count : size;
 
     for (unsigned i = 0; i < keep; i++)
-        ts[i] = r->ts[(r->head + r->count - keep + i) % r->cap];
+        ts[i] = r->ts[(r->head + r->count - keep + i) % r->size];
     free(r->ts);
     r->ts = ts;
-    r->cap = cap;
+    r->size = size;
     r->head = 0;
     r->count = keep;
 }
 
 /*
  * Counts a request at now if the rule allows it; otherwise returns 0 and
- * the milliseconds until a slot frees in *wait.
+ * the milliseconds until a slot frees in *wait. The ring doubles as it
+ * fills (amortized constant time) and, once full, overwrites its oldest
+ * slot in place.
  */
 static int
 ring_admit(struct ring *r, const struct limit_rule *rule, int64_t now,
            int64_t *wait)
 {
+    unsigned limit = rule->limit;
     int64_t oldest;
 
-    if (rule->limit == 0) {
+    if (limit == 0) {
         *wait = rule->window_ms;
         return 0;
     }
-    if (r->ts == NULL || r->cap != rule->limit)
-        ring_fit(r, rule->limit);
-    if (r->count < r->cap) {
-        unsigned at = r->head + r->count;
+    if (r->count > limit) /* the limit went down */
+        ring_resize(r, limit);
+    if (r->count < limit) {
+        if (r->count == r->size) {
+            unsigned grow = r->size ? r->size * 2 : 8;
 
-        r->ts[at >= r->cap ? at - r->cap : at] = now;
+            ring_resize(r, grow > limit || grow < r->size ? limit : grow);
+        }
+        r->ts[(r->head + r->count) % r->size] = now;
         r->count++;
         return 1;
     }
+    if (r->size != r->count) /* full inside a larger buffer: compact */
+        ring_resize(r, r->count);
     oldest = r->ts[r->head];
     if (now - oldest >= rule->window_ms) {
         r->ts[r->head] = now;
-        if (++r->head == r->cap)
+        if (++r->head == r->size)
             r->head = 0;
         return 1;
     }
@@ -454,7 +392,7 @@ refuse(struct ratelimit_verdict *out, const struct limit_rule *rule,
 {
     out->allowed = 0;
     out->status = rule->status;
-    out->send_retry_after = rule->retry_after || rule->status == 429;
+    out->send_retry_after = rule->retry_after;
     out->retry_after = (wait_ms + 999) / 1000;
     if (out->retry_after < 1)
         out->retry_after = 1;
@@ -586,14 +524,15 @@ static void
 load_proxies(const struct strlist *list)
 {
     struct cidr *v = xcalloc(list->n ? list->n : 1, sizeof(*v));
+    struct mock_err err = {0};
     size_t n = 0;
 
     for (size_t i = 0; i < list->n; i++) {
-        if (cidr_parse(list->v[i], strlen(list->v[i]), &v[n]) == 0)
+        if (cidr_parse(list->v[i], &v[n], &err) == 0)
             n++;
         else
             log_msg(LOG_WARN, "ratelimit", "trusted proxy skipped: %s",
-                    list->v[i]);
+                    err.msg);
     }
     pthread_rwlock_wrlock(&proxy_lock);
     free(proxies);
@@ -637,8 +576,10 @@ ratelimit_forced_verdict(enum limit_class cls, struct ratelimit_verdict *out)
         if (n_stripes > 0)
             pthread_mutex_unlock(&stripes[0].lock);
     }
-    if (rule.status == 0) /* no scenario loaded, or no class */
+    if (rule.status == 0) { /* no scenario loaded, or no class */
         rule.status = token ? 403 : 429;
+        rule.retry_after = !token;
+    }
     memset(out, 0, sizeof(*out));
     refuse(out, &rule, rule.window_ms);
 }

@@ -15,8 +15,9 @@
  * most its share of the address cap. A new address in a full stripe takes
  * over the stripe's least recently used entry; evictions are counted. A
  * lock is held only for the lookup and the ring update, never across the
- * request. Memory is bounded by the cap times the sum of the class limits
- * times 8 bytes (a ring is only made for a class the address used).
+ * request. A ring starts small and doubles as it fills, up to its limit,
+ * so memory follows the requests accepted inside the windows, and is
+ * never more than the cap times the sum of the limits times 8 bytes.
  *
  * The client address is the TCP peer. X-Forwarded-For is believed only
  * when the peer is one of the scenario's trusted proxies (addresses or
@@ -39,7 +40,7 @@
 #define RATELIMIT_DEFAULT_ADDRESSES 8192
 #define RATELIMIT_DEFAULT_STRIPES 64
 /* The largest limit a rule may have (bounds a ring's memory). */
-#define RATELIMIT_LIMIT_MAX 100000
+#define RATELIMIT_LIMIT_MAX 1000000
 /* Size of a buffer that holds any normalized client address. */
 #define RATELIMIT_ADDR_MAX 48
 
@@ -47,7 +48,7 @@
 struct ratelimit_verdict {
     int allowed;          /* 1: the request goes on */
     int status;           /* when refused: the rule's status (429, 403) */
-    int send_retry_after; /* when refused: 1 to send Retry-After */
+    int send_retry_after; /* when refused: the rule's retry_after */
     int64_t retry_after;  /* when refused: whole seconds until a slot
                              frees, at least 1 */
     unsigned limit;       /* the rule that refused, for the message */
@@ -70,8 +71,8 @@ void ratelimit_shutdown(void);
  * Takes the scenario's rules and trusted proxies and forgets every
  * tracked address (a new scenario starts with empty windows). A limit
  * above RATELIMIT_LIMIT_MAX is cut to it; a trusted proxy that does not
- * parse is skipped with a warning (the scenario loader refuses those
- * first, see ratelimit_proxy_valid). Thread-safe.
+ * parse (see cidr.h; the scenario loader refuses those first) is skipped
+ * with a warning. Thread-safe.
  */
 void ratelimit_load(const struct scenario *sc);
 
@@ -80,9 +81,6 @@ void ratelimit_load(const struct scenario *sc);
  * ring shrinks to its newest requests or grows on next use). Thread-safe.
  */
 void ratelimit_set_rule(enum limit_class cls, const struct limit_rule *rule);
-
-/* 1 when s is an IPv4/IPv6 address or CIDR block usable as a proxy. */
-int ratelimit_proxy_valid(const char *s);
 
 /* The class of a request by method and path, or LIMIT_NONE. */
 enum limit_class ratelimit_class_of(const char *method, const char *path);

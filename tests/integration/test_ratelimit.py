@@ -9,8 +9,11 @@ import math
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from conftest import BANK_CLIENT, fetch_token
+
 PROBE = "/api/rate-limit-probe"  # unknown /api/ paths count too
 WINDOW_MS = 300_000
+YAML = {"Content-Type": "application/yaml"}
 
 
 def clock_ms(client):
@@ -119,36 +122,109 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(client):
     assert_rate_limited_429(r)
 
 
-def test_21st_token_request_gets_403_rate_limited_without_retry_after(
-        client):
-    for _ in range(20):
-        r = client.post("/oauth/token", {"grant_type": "client_credentials"})
-        assert r.json().get("message_code") != "rate_limited"
-    r = client.post("/oauth/token", {"grant_type": "client_credentials"})
+def assert_rate_limited_403(r):
     assert r.status == 403
     body = r.json()
+    assert body["status"] == 403
     assert body["message_code"] == "rate_limited"
     assert "rate limit" in body["error_message"]
     assert "not an authorization failure" in body["error_message"]
     assert r.header("Retry-After") is None
+
+
+def test_21st_token_request_gets_403_unlike_a_missing_scope(client):
+    narrow = fetch_token(client, BANK_CLIENT,
+                         scope="customers:read")["access_token"]
+    for _ in range(19):
+        fetch_token(client, BANK_CLIENT)
+    r = client.post("/oauth/token", {"grant_type": "client_credentials",
+                                     "client_id": BANK_CLIENT[0],
+                                     "client_secret": BANK_CLIENT[1]})
+    assert_rate_limited_403(r)
+    # A 403 for a missing scope says something else: a client can tell.
+    r = client.post("/api/customer_tokens", {}, token=narrow)
+    assert r.status == 403
+    assert r.json()["message_code"] == "forbidden"
     # The token limit is its own: the API limit is untouched.
     assert client.get(PROBE).status == 404
+    # Nor do refused token requests count: the window frees on time.
     advance(client, 300)
-    r = client.post("/oauth/token", {"grant_type": "client_credentials"})
-    assert r.json().get("message_code") != "rate_limited"
+    fetch_token(client, BANK_CLIENT)
 
 
 def test_201st_customer_token_request_gets_403_rate_limited(client):
+    bank = fetch_token(client, BANK_CLIENT)["access_token"]
     for _ in range(200):
-        r = client.post("/api/customer_tokens", {})
-        assert r.json().get("message_code") != "rate_limited"
-    r = client.post("/api/customer_tokens", {})
-    assert r.status == 403
-    assert r.json()["message_code"] == "rate_limited"
-    assert r.header("Retry-After") is None
+        r = client.post("/api/customer_tokens", {}, token=bank)
+        assert r.status == 400  # passed the limit and the token check
+    assert_rate_limited_403(client.post("/api/customer_tokens", {},
+                                        token=bank))
     # Customer-token requests are not counted against the API limit.
     spend(client, 100)
     assert_rate_limited_429(client.get(PROBE))
+    advance(client, 300)
+    assert client.post("/api/customer_tokens", {}, token=bank).status == 400
+
+
+def test_scenario_can_switch_limits_off(start_mock, tmp_path):
+    path = tmp_path / "unlimited.yaml"
+    path.write_text("name: unlimited\nextends: default\n"
+                    "rate_limits:\n  general: off\n  oauth_token: off\n")
+    mock = start_mock("--scenario", str(path))
+    c = mock.client()
+    spend(c, 250)
+    for _ in range(30):
+        fetch_token(c, BANK_CLIENT)
+    # customer_tokens kept the default's limit.
+    scenario = c.get("/__admin/scenario").json()["rate_limits"]
+    assert scenario["customer_tokens"]["limit"] == 200
+    assert refusals(samples(c), "general") == 0
+    c.close()
+
+
+def test_put_scenario_sets_limits_and_starts_windows_afresh(client):
+    spend(client, 100)
+    assert_rate_limited_429(client.get(PROBE))
+    r = client.put("/__admin/scenario",
+                   "name: tight\nextends: default\nrate_limits:\n"
+                   "  general: {limit: 2, window: 10s}\n"
+                   "  oauth_token: {limit: 1, retry_after: true}\n",
+                   headers=YAML)
+    assert r.status == 200, r.body
+    spend(client, 2)
+    assert 1 <= assert_rate_limited_429(client.get(PROBE)) <= 10
+    fetch_token(client, BANK_CLIENT)
+    r = client.post("/oauth/token", {"grant_type": "client_credentials"})
+    assert r.status == 403
+    assert r.json()["message_code"] == "rate_limited"
+    assert 1 <= int(r.header("Retry-After")) <= 300
+    advance(client, 10)
+    spend(client, 2)
+
+
+def test_forwarded_for_counts_per_client_behind_a_trusted_proxy(
+        start_mock, tmp_path):
+    path = tmp_path / "proxied.yaml"
+    path.write_text("name: proxied\nextends: default\nrate_limits:\n"
+                    "  general: {limit: 3}\n"
+                    "  trusted_proxies: [127.0.0.1]\n")
+    mock = start_mock("--scenario", str(path))
+    c = mock.client()
+    alice = {"X-Forwarded-For": "203.0.113.1"}
+    bob = {"X-Forwarded-For": "198.51.100.7, 203.0.113.2"}
+    spend(c, 3, headers=alice)
+    assert_rate_limited_429(c.get(PROBE, headers=alice))
+    # Each client behind the proxy has its own window; what a client
+    # wrote before the proxy's entry is not believed.
+    spend(c, 3, headers=bob)
+    assert_rate_limited_429(
+        c.get(PROBE, headers={"X-Forwarded-For": "1.2.3.4, 203.0.113.2"}))
+    # The proxy's own requests count as its own address.
+    spend(c, 3)
+    assert_rate_limited_429(c.get(PROBE))
+    m = samples(c)
+    assert m[("cybrid_mock_ratelimit_tracked_addresses", frozenset())] == 3
+    c.close()
 
 
 def test_metrics_report_requests_refusals_and_tracked_addresses(client):
