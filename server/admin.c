@@ -108,15 +108,32 @@ clock_advance(struct http_request *req)
 static void
 webhooks_get(struct http_request *req)
 {
-    cJSON *body = cJSON_CreateObject();
+    static const char *const filters[] = {"event_guid", "delivery_guid",
+                                          "subscription_guid"};
+    const char *key = NULL;
     struct webhooks_stats st;
+    char value[40];
+    cJSON *body;
 
+    for (size_t i = 0; i < 3 && key == NULL; i++) {
+        int rc = http_query_param(req, filters[i], value, sizeof(value));
+
+        if (rc == MOCK_ENOENT)
+            continue;
+        if (rc < 0 || !guid_valid(value)) {
+            http_reply_error(req, 400, "invalid_parameter", "%s must be a guid",
+                             filters[i]);
+            return;
+        }
+        key = filters[i];
+    }
+    body = cJSON_CreateObject();
     webhooks_stats(&st);
     cJSON_AddNumberToObject(body, "queued", (double)st.queued);
     cJSON_AddNumberToObject(body, "dropped", (double)st.dropped);
     cJSON_AddNumberToObject(body, "abandoned", (double)st.abandoned);
     cJSON_AddNumberToObject(body, "total", (double)st.attempts);
-    cJSON_AddItemToObject(body, "attempts", attemptlog_json(NULL));
+    cJSON_AddItemToObject(body, "attempts", attemptlog_json(key, value));
     http_reply_json(req, 200, body);
 }
 

@@ -134,17 +134,18 @@ attemptlog_total(void)
 }
 
 cJSON *
-attemptlog_json(const char *delivery)
+attemptlog_json(const char *key, const char *value)
 {
     cJSON *out = cJSON_CreateArray();
 
     pthread_mutex_lock(&mu);
     for (size_t i = 0; i < count; i++) {
         const cJSON *o = ring[(head + i) % ATTEMPTLOG_MAX];
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "delivery_guid");
+        const cJSON *v =
+            key != NULL ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
 
-        if (delivery != NULL &&
-            !(cJSON_IsString(d) && strcmp(d->valuestring, delivery) == 0))
+        if (key != NULL &&
+            !(cJSON_IsString(v) && strcmp(v->valuestring, value) == 0))
             continue;
         cJSON_AddItemToArray(out, cJSON_Duplicate(o, 1));
     }

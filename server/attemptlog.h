@@ -51,10 +51,10 @@ void attemptlog_abandoned(const char *delivery, const char *subscription,
 size_t attemptlog_total(void);
 
 /*
- * A JSON array of the entries, oldest first, those of the delivery only
- * when delivery is not NULL (caller frees).
+ * A JSON array of the entries, oldest first (caller frees). With key not
+ * NULL, only the entries whose string field key equals value.
  */
-cJSON *attemptlog_json(const char *delivery);
+cJSON *attemptlog_json(const char *key, const char *value);
 
 /* Frees the log (at exit). */
 void attemptlog_free(void);

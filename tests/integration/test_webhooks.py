@@ -102,10 +102,11 @@ def wait_delivery(client, tok, event, pred, limit=15.0):
 
 
 def attempts(client, event):
-    r = client.get("/__admin/webhooks")
+    r = client.get("/__admin/webhooks?event_guid=" + event["guid"])
     assert r.status == 200
-    return [a for a in r.json()["attempts"]
-            if a["event_guid"] == event["guid"]]
+    got = r.json()["attempts"]
+    assert all(a["event_guid"] == event["guid"] for a in got)
+    return got
 
 
 def wait_attempts(client, event, count, limit=15.0):

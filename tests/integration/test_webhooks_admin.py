@@ -57,3 +57,8 @@ def test_admin_webhooks_lists_counters_and_no_attempts_at_start(client):
     assert body["attempts"] == []
     assert body["queued"] == 0
     assert body["dropped"] == 0
+
+
+def test_admin_webhooks_refuses_a_bad_filter(client):
+    r = client.get("/__admin/webhooks?event_guid=nope")
+    assert r.status == 400

@@ -24,7 +24,7 @@ test_log_keeps_the_newest_entries_up_to_its_bound(void)
     attemptlog_clear(1);
     for (int i = 0; i < ATTEMPTLOG_MAX + 5; i++)
         add(i < 5 ? "old" : "new", 1);
-    all = attemptlog_json(NULL);
+    all = attemptlog_json(NULL, NULL);
     CU_ASSERT_EQUAL(cJSON_GetArraySize(all), ATTEMPTLOG_MAX);
     CU_ASSERT_EQUAL(attemptlog_total(), ATTEMPTLOG_MAX + 5);
     first = cJSON_GetArrayItem(all, 0);
@@ -43,7 +43,7 @@ test_log_ignores_entries_of_an_earlier_generation(void)
     attemptlog_clear(7);
     add("late", 6);
     add("current", 7);
-    all = attemptlog_json(NULL);
+    all = attemptlog_json(NULL, NULL);
     CU_ASSERT_EQUAL(cJSON_GetArraySize(all), 1);
     cJSON_Delete(all);
     attemptlog_free();
@@ -58,7 +58,7 @@ test_log_filters_by_delivery(void)
     add("a", 1);
     add("b", 1);
     add("a", 1);
-    some = attemptlog_json("a");
+    some = attemptlog_json("delivery_guid", "a");
     CU_ASSERT_EQUAL(cJSON_GetArraySize(some), 2);
     cJSON_Delete(some);
     attemptlog_free();
@@ -72,7 +72,7 @@ test_abandoned_entry_says_not_attempted(void)
 
     attemptlog_clear(2);
     attemptlog_abandoned("d", "s", "e", "trade.completed", 2);
-    all = attemptlog_json(NULL);
+    all = attemptlog_json(NULL, NULL);
     e = cJSON_GetArrayItem(all, 0);
     CU_ASSERT_STRING_EQUAL(
         cJSON_GetObjectItemCaseSensitive(e, "kind")->valuestring,
