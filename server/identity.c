@@ -1,13 +1,13 @@
 /*
- * identity: POST /oauth/token, POST /api/customer_tokens, the JWKS, and
- * the request path's authenticate step.
+ * identity: the Identity API's routes (POST /oauth/token from the oauth
+ * module, POST /api/customer_tokens, the JWKS) and the request path's
+ * authenticate step. Errors here answer in Cybrid's error format.
  *
- * Token requests take client_credentials from a JSON or form body or
- * HTTP Basic; the secret is compared in constant time (SHA-256 of both
- * sides, then CRYPTO_memcmp) and never logged; parameters in the query
- * string are refused before anything is read. Errors there follow RFC
- * 6749 ({"error", "error_description"}); everything else answers in
- * Cybrid's error format.
+ * A customer token may be restricted to client addresses: the
+ * ip_allowlist asked for, and (inherit_ip_allowlist, true by default)
+ * the allowlists of the bank's applications. Both travel in the token's
+ * properties, so they survive a restart, and are checked on every
+ * request.
  *
  * Authentication reads the Bearer token with token_read(), which checks
  * a token's RS512 signature and claims once and then serves it from a
@@ -22,14 +22,13 @@
 #include "cidr.h"
 #include "clock.h"
 #include "log.h"
+#include "oauth.h"
 #include "ratelimit.h"
 #include "scopes.h"
 #include "store.h"
 #include "token.h"
 
-#include <civetweb.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +55,8 @@ identity_load(const struct scenario *sc)
                         sc->customer_token_ttl);
 }
 
-/* The stored bank's type ("sandbox" when the bank is not stored). */
-static void
-bank_type(const char *bank_guid, char *out, size_t cap)
+void
+identity_bank_type(const char *bank_guid, char *out, size_t cap)
 {
     cJSON *bank = store_get(STORE_BANKS, bank_guid);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(bank, "type");
@@ -82,6 +80,33 @@ unauthorized(struct http_request *req, const char *why)
     return 401;
 }
 
+void
+identity_client_addr(const struct http_request *req, char *out, size_t cap)
+{
+    ratelimit_client_addr(req->client_addr, http_header(req, "X-Forwarded-For"),
+                          out, cap);
+}
+
+/* 1 when the client address passes every ip_allowlist of the token. */
+static int
+address_allowed(struct http_request *req, const struct principal *p)
+{
+    char addr[RATELIMIT_ADDR_MAX];
+
+    if (p->n_allow[0] == 0 && p->n_allow[1] == 0)
+        return 1;
+    identity_client_addr(req, addr, sizeof(addr));
+    for (int i = 0; i < 2; i++) {
+        int ok = p->n_allow[i] == 0;
+
+        for (unsigned j = 0; j < p->n_allow[i] && !ok; j++)
+            ok = cidr_contains(&p->allow[i][j], addr);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
 int
 identity_authenticate(struct http_request *req,
                       const struct route_policy *policy, struct principal *out)
@@ -101,6 +126,9 @@ identity_authenticate(struct http_request *req,
     if (token_read(token, clock_now(), &p, &err) != 0)
         return unauthorized(req, err.msg);
     req->token_type = token_type_name(p.type);
+    if (!address_allowed(req, &p))
+        return unauthorized(req, "the token is not valid from this client "
+                                 "address (its ip_allowlist)");
     if ((policy->token_types & p.type) == 0) {
         http_reply_error(req, 403, "forbidden",
                          "a %s token cannot be used on this endpoint",
@@ -128,366 +156,20 @@ identity_has_scope(const struct principal *p, const char *scope)
     return p != NULL && scopes_has(p->scopes, scopes_index(scope));
 }
 
-/* ---- POST /oauth/token ------------------------------------------------ */
-
-/* What a token request carries; wiped when done. */
-struct token_req {
-    char grant_type[64];
-    char client_id[256];
-    char client_secret[512];
-    char scope[4096];
-    int has_scope;
-    int basic; /* the credentials came by HTTP Basic */
-};
-
-/* An RFC 6749 error answer; returns status. */
-static int
-oauth_error(struct http_request *req, int status, const char *code,
-            const char *description)
-{
-    cJSON *body = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(body, "error", code);
-    cJSON_AddStringToObject(body, "error_description", description);
-    req->error_code = code;
-    http_header_add(req, "Pragma", "no-cache");
-    http_reply_json(req, status, body);
-    return status;
-}
-
-/* 1 when the Content-Type is want, with or without parameters. */
-static int
-type_is(const char *type, const char *want)
-{
-    size_t n = strlen(want);
-
-    if (type == NULL || strncasecmp(type, want, n) != 0)
-        return 0;
-    return type[n] == '\0' || type[n] == ';' || type[n] == ' ';
-}
-
-/* Copies a JSON string member into dst; 0, 1 when absent, or -1. */
-static int
-json_param(const cJSON *body, const char *name, char *dst, size_t cap)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
-
-    if (v == NULL || cJSON_IsNull(v))
-        return 1;
-    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
-        return -1;
-    memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
-    return 0;
-}
-
-/* Copies a form parameter into dst; 0, 1 when absent, or -1. */
-static int
-form_param(const struct http_request *req, const char *name, char *dst,
-           size_t cap)
-{
-    char extra[2];
-    int n = mg_get_var2(req->body, req->body_len, name, dst, cap, 0);
-
-    if (n == -1)
-        return 1;
-    if (n < 0 || strlen(dst) != (size_t)n)
-        return -1; /* too long, or a NUL inside */
-    if (mg_get_var2(req->body, req->body_len, name, extra, sizeof(extra), 1) !=
-        -1)
-        return -1; /* given twice (RFC 6749 3.2) */
-    return 0;
-}
-
-/* Reads the body's parameters into tr; replies itself on failure. */
-static int
-read_params(struct http_request *req, struct token_req *tr)
-{
-    static const char *const names[] = {"grant_type", "client_id",
-                                        "client_secret", "scope"};
-    char *dst[] = {tr->grant_type, tr->client_id, tr->client_secret, tr->scope};
-    size_t caps[] = {sizeof(tr->grant_type), sizeof(tr->client_id),
-                     sizeof(tr->client_secret), sizeof(tr->scope)};
-    const char *type = http_header(req, "Content-Type");
-    cJSON *json = NULL;
-    int json_body = type_is(type, "application/json");
-
-    if (!json_body && !type_is(type, "application/x-www-form-urlencoded"))
-        return oauth_error(req, 400, "invalid_request",
-                           "Content-Type must be application/json or "
-                           "application/x-www-form-urlencoded");
-    if (http_read_body(req) != 0)
-        return req->status;
-    if (json_body) {
-        json = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1);
-        if (!cJSON_IsObject(json)) {
-            cJSON_Delete(json);
-            return oauth_error(req, 400, "invalid_request",
-                               "the body is not a JSON object");
-        }
-    }
-    for (size_t i = 0; i < 4; i++) {
-        int rc = json ? json_param(json, names[i], dst[i], caps[i])
-                      : form_param(req, names[i], dst[i], caps[i]);
-
-        if (rc < 0) {
-            char why[96];
-
-            cJSON_Delete(json);
-            snprintf(why, sizeof(why), "%s must be given once, as a string",
-                     names[i]);
-            return oauth_error(req, 400, "invalid_request", why);
-        }
-        if (i == 3)
-            tr->has_scope = rc == 0;
-    }
-    if (json != NULL) {
-        OPENSSL_cleanse(req->body, req->body_len);
-        cJSON_Delete(json);
-    }
-    return 0;
-}
-
-/* Takes HTTP Basic credentials, if any, into tr; replies on failure. */
-static int
-read_basic(struct http_request *req, struct token_req *tr)
-{
-    const char *auth = http_header(req, "Authorization");
-    unsigned char buf[1024];
-    size_t n, pad;
-    char *colon;
-    int len;
-
-    if (auth == NULL || strncasecmp(auth, "Basic ", 6) != 0)
-        return 0;
-    tr->basic = 1;
-    auth += 6;
-    n = strlen(auth);
-    pad = n >= 2 && auth[n - 1] == '=' ? (auth[n - 2] == '=' ? 2 : 1) : 0;
-    if (n == 0 || n % 4 != 0 || n / 4 * 3 >= sizeof(buf) ||
-        strspn(auth, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                     "0123456789+/") != n - pad)
-        return oauth_error(req, 401, "invalid_client",
-                           "the Basic credentials are malformed");
-    len = EVP_DecodeBlock(buf, (const unsigned char *)auth, (int)n);
-    if (len < (int)pad)
-        return oauth_error(req, 401, "invalid_client",
-                           "the Basic credentials are malformed");
-    buf[len - (int)pad] = '\0';
-    colon = strchr((char *)buf, ':');
-    if (colon == NULL || strlen((char *)buf) != (size_t)len - pad) {
-        OPENSSL_cleanse(buf, sizeof(buf));
-        return oauth_error(req, 401, "invalid_client",
-                           "the Basic credentials are malformed");
-    }
-    *colon = '\0';
-    if (tr->client_secret[0] != '\0' ||
-        (tr->client_id[0] != '\0' && strcmp(tr->client_id, (char *)buf))) {
-        OPENSSL_cleanse(buf, sizeof(buf));
-        return oauth_error(req, 400, "invalid_request",
-                           "authenticate the client one way only: Basic "
-                           "or the body");
-    }
-    /* RFC 6749 2.3.1: both halves are percent-encoded. */
-    mg_url_decode((char *)buf, (int)strlen((char *)buf), tr->client_id,
-                  sizeof(tr->client_id), 0);
-    mg_url_decode(colon + 1, (int)strlen(colon + 1), tr->client_secret,
-                  sizeof(tr->client_secret), 0);
-    OPENSSL_cleanse(buf, sizeof(buf));
-    return 0;
-}
-
-/* What the application check learns; filled under the store's lock. */
-struct client_check {
-    const char *secret;
-    const char *addr;
-    int secret_ok;
-    int addr_ok;
-    enum token_type type;
-    char owner[33];
-    uint64_t scopes[2]; /* what the application may grant */
-};
+/* ---- POST /api/customer_tokens ---------------------------------------- */
 
 static void
-digest(const char *s, unsigned char out[32])
-{
-    EVP_Digest(s, strlen(s), out, NULL, EVP_sha256(), NULL);
-}
-
-static int
-check_client(const struct fx_application *app, void *ctx)
-{
-    struct client_check *cc = ctx;
-    unsigned char want[32], got[32];
-
-    digest(app->client_secret, want);
-    digest(cc->secret, got);
-    cc->secret_ok = CRYPTO_memcmp(want, got, sizeof(want)) == 0;
-    cc->addr_ok = cidr_list_allows(&app->ip_allowlist, cc->addr);
-    cc->type = app->kind == APP_BANK ? TOKEN_BANK : TOKEN_ORGANIZATION;
-    memcpy(cc->owner, app->owner_guid, 33);
-    if (app->scopes.n == 0) {
-        scopes_all(cc->type, cc->scopes);
-        return 0;
-    }
-    cc->scopes[0] = cc->scopes[1] = 0;
-    for (size_t i = 0; i < app->scopes.n; i++) {
-        int s = scopes_index(app->scopes.v[i]);
-
-        if ((scopes_types(s) & cc->type) != 0 && !scopes_dropped(s))
-            scopes_add(cc->scopes, s);
-    }
-    return 0;
-}
-
-/*
- * The scopes to grant: all the application's when none are asked for,
- * else the ones asked for minus the dropped ones, each of which the
- * application must hold. Replies invalid_scope itself on failure.
- */
-static int
-grant_scopes(struct http_request *req, const struct token_req *tr,
-             const uint64_t allowed[2], uint64_t out[2])
-{
-    char bad[64], why[160];
-    int rc;
-
-    if (!tr->has_scope) {
-        out[0] = allowed[0];
-        out[1] = allowed[1];
-        return 0;
-    }
-    rc = scopes_parse(tr->scope, out, bad, sizeof(bad));
-    if (rc == MOCK_EINVAL)
-        return oauth_error(req, 400, "invalid_scope",
-                           "scope must be scope names separated by single "
-                           "spaces");
-    if (rc == MOCK_ENOENT) {
-        snprintf(why, sizeof(why), "unknown scope: %s", bad);
-        return oauth_error(req, 400, "invalid_scope", why);
-    }
-    for (int i = 0; i < (int)scopes_count(); i++) {
-        if (scopes_dropped(i) && scopes_has(out, i))
-            out[i / 64] &= ~((uint64_t)1 << (i % 64));
-    }
-    for (int i = 0; i < (int)scopes_count(); i++) {
-        if (scopes_has(out, i) && !scopes_has(allowed, i)) {
-            snprintf(why, sizeof(why), "the application does not hold %s",
-                     scopes_name(i));
-            return oauth_error(req, 400, "invalid_scope", why);
-        }
-    }
-    if (out[0] == 0 && out[1] == 0)
-        return oauth_error(req, 400, "invalid_scope",
-                           "no grantable scope was asked for");
-    return 0;
-}
-
-static void
-log_token(const char *event, const char *client_id, const char *type,
-          const char *sub, const char *code)
+log_customer_token(const char *bank_guid, const char *customer_guid)
 {
     struct log_line l;
 
     if (!log_enabled(LOG_INFO))
         return;
-    log_begin(&l, LOG_INFO, "identity", event);
-    if (client_id != NULL)
-        log_str(&l, "client_id", client_id);
-    log_str(&l, "sub_type", type);
-    if (sub != NULL)
-        log_str(&l, "sub", sub);
-    if (code != NULL)
-        log_str(&l, "code", code);
+    log_begin(&l, LOG_INFO, "identity", "customer_token_issued");
+    log_str(&l, "bank", bank_guid);
+    log_str(&l, "sub", customer_guid);
     log_end(&l);
 }
-
-/* Checks the client and answers with a token; replies on every path. */
-static void
-issue(struct http_request *req, struct token_req *tr)
-{
-    struct client_check cc = {.secret = tr->client_secret};
-    struct mock_err err = {0};
-    char addr[RATELIMIT_ADDR_MAX];
-    uint64_t scopes[2];
-    int64_t now = clock_now(), ttl;
-    char *token, *scope_text, btype[32];
-    cJSON *props, *body;
-
-    /* The same client address the rate limits see (trusted proxies). */
-    ratelimit_client_addr(req->client_addr, http_header(req, "X-Forwarded-For"),
-                          addr, sizeof(addr));
-    cc.addr = addr;
-    if (store_with_application(tr->client_id, check_client, &cc) != 0 ||
-        !cc.secret_ok || !cc.addr_ok) {
-        log_token("token_refused", tr->client_id, "none", NULL,
-                  "invalid_client");
-        if (tr->basic)
-            http_header_add(req, "WWW-Authenticate",
-                            "Basic realm=\"cybrid-mock\"");
-        oauth_error(req, 401, "invalid_client",
-                    cc.secret_ok && !cc.addr_ok
-                        ? "the client address is not in the application's "
-                          "ip_allowlist"
-                        : "client authentication failed");
-        return;
-    }
-    if (grant_scopes(req, tr, cc.scopes, scopes) != 0)
-        return;
-    props = cJSON_CreateObject();
-    if (cc.type == TOKEN_BANK) {
-        bank_type(cc.owner, btype, sizeof(btype));
-        cJSON_AddStringToObject(props, "type", btype);
-    }
-    ttl = token_lifetime(cc.type);
-    token = token_mint(cc.type, cc.owner, scopes, props, now, &err);
-    if (token == NULL) {
-        http_reply_error(req, 500, "error", "%s", err.msg);
-        return;
-    }
-    scope_text = scopes_join(scopes);
-    body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "access_token", token);
-    cJSON_AddStringToObject(body, "token_type", "Bearer");
-    cJSON_AddNumberToObject(body, "expires_in", (double)ttl);
-    cJSON_AddStringToObject(body, "scope", scope_text);
-    cJSON_AddNumberToObject(body, "created_at", (double)now);
-    secret_free(token);
-    free(scope_text);
-    log_token("token_issued", tr->client_id, token_type_name(cc.type), cc.owner,
-              NULL);
-    http_header_add(req, "Pragma", "no-cache");
-    http_reply_json(req, 200, body);
-}
-
-static void
-oauth_token(struct http_request *req)
-{
-    struct token_req *tr = xcalloc(1, sizeof(*tr));
-
-    /* Never read, never logged: a secret there is already exposed. */
-    if (req->query != NULL && req->query[0] != '\0')
-        oauth_error(req, 400, "invalid_request",
-                    "parameters in the query string are refused; send them "
-                    "in the request body");
-    else if (read_params(req, tr) == 0 && read_basic(req, tr) == 0) {
-        if (tr->grant_type[0] == '\0')
-            oauth_error(req, 400, "invalid_request", "grant_type is required");
-        else if (strcmp(tr->grant_type, "client_credentials") != 0)
-            oauth_error(req, 400, "unsupported_grant_type",
-                        "only grant_type=client_credentials is supported");
-        else if (tr->client_id[0] == '\0' || tr->client_secret[0] == '\0')
-            oauth_error(req, 400, "invalid_request",
-                        "client_id and client_secret are required");
-        else
-            issue(req, tr);
-    }
-    if (req->body != NULL)
-        OPENSSL_cleanse(req->body, req->body_len);
-    OPENSSL_cleanse(tr, sizeof(*tr));
-    free(tr);
-}
-
-/* ---- POST /api/customer_tokens ---------------------------------------- */
 
 /* Reads the scopes array into out; replies 400 or 422 on failure. */
 static int
@@ -538,7 +220,9 @@ customer_guid(struct http_request *req, const cJSON *body)
 
     for (const cJSON *m = body->child; m; m = m->next) {
         if (strcmp(m->string, "customer_guid") != 0 &&
-            strcmp(m->string, "scopes") != 0) {
+            strcmp(m->string, "scopes") != 0 &&
+            strcmp(m->string, "inherit_ip_allowlist") != 0 &&
+            strcmp(m->string, "ip_allowlist") != 0) {
             http_reply_error(req, 400, "invalid_parameter",
                              "unknown field: %.64s", m->string);
             return NULL;
@@ -555,6 +239,114 @@ customer_guid(struct http_request *req, const cJSON *body)
         return NULL;
     }
     return g->valuestring;
+}
+
+/*
+ * Reads inherit_ip_allowlist (default true) and ip_allowlist (IPv4
+ * addresses or CIDR ranges) into *inherit and *list (NULL: none asked
+ * for). Replies 400 on failure.
+ */
+static int
+customer_allowlist(struct http_request *req, const cJSON *body, int *inherit,
+                   const cJSON **list)
+{
+    const cJSON *inh =
+        cJSON_GetObjectItemCaseSensitive(body, "inherit_ip_allowlist");
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(body, "ip_allowlist");
+    const cJSON *e;
+
+    *inherit = 1;
+    *list = NULL;
+    if (inh != NULL && !cJSON_IsNull(inh)) {
+        if (!cJSON_IsBool(inh)) {
+            http_reply_error(req, 400, "invalid_parameter",
+                             "inherit_ip_allowlist must be true or false");
+            return 400;
+        }
+        *inherit = cJSON_IsTrue(inh);
+    }
+    if (l == NULL || cJSON_IsNull(l))
+        return 0;
+    if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) > PRINCIPAL_MAX_ALLOW) {
+        http_reply_error(req, 400, "invalid_parameter",
+                         "ip_allowlist must be an array of at most %d IPv4 "
+                         "addresses or CIDR ranges",
+                         PRINCIPAL_MAX_ALLOW);
+        return 400;
+    }
+    cJSON_ArrayForEach(e, l)
+    {
+        struct cidr c;
+
+        if (!cJSON_IsString(e) || cidr_parse(e->valuestring, &c, NULL) != 0 ||
+            c.family != AF_INET) {
+            http_reply_error(req, 400, "invalid_parameter",
+                             "ip_allowlist entries must be IPv4 addresses or "
+                             "CIDR ranges");
+            return 400;
+        }
+    }
+    *list = cJSON_GetArraySize(l) > 0 ? l : NULL;
+    return 0;
+}
+
+/* The allowlists of a bank's applications, gathered from the scenario. */
+struct inherited {
+    const char *bank_guid;
+    int unrestricted; /* some application allows any address */
+    cJSON *list;
+};
+
+static int
+gather_allowlists(const struct scenario *sc, void *ctx)
+{
+    struct inherited *in = ctx;
+
+    for (size_t i = 0; sc != NULL && i < sc->n_applications; i++) {
+        const struct fx_application *a = &sc->applications[i];
+
+        if (a->kind != APP_BANK || strcmp(a->owner_guid, in->bank_guid) != 0)
+            continue;
+        if (a->ip_allowlist.n == 0)
+            in->unrestricted = 1;
+        for (size_t j = 0; j < a->ip_allowlist.n; j++)
+            cJSON_AddItemToArray(in->list,
+                                 cJSON_CreateString(a->ip_allowlist.v[j]));
+    }
+    return 0;
+}
+
+/*
+ * Adds the token's allowlists to props: the one asked for, and (when
+ * inherit) those of the bank's applications. A bank token does not say
+ * which application it came from, so the union of their lists is
+ * inherited, and nothing when any of them allows every address. Replies
+ * 422 when they do not fit in a token.
+ */
+static int
+add_allowlists(struct http_request *req, const char *bank_guid, int inherit,
+               const cJSON *asked, cJSON *props)
+{
+    struct inherited in = {bank_guid, 0, cJSON_CreateArray()};
+
+    if (asked != NULL)
+        cJSON_AddItemToObject(props, "ip_allowlist", cJSON_Duplicate(asked, 1));
+    if (inherit)
+        app_with_scenario(gather_allowlists, &in);
+    if (!inherit || in.unrestricted || cJSON_GetArraySize(in.list) == 0) {
+        cJSON_Delete(in.list);
+        return 0;
+    }
+    if (cJSON_GetArraySize(in.list) > PRINCIPAL_MAX_ALLOW) {
+        cJSON_Delete(in.list);
+        http_reply_error(req, 422, "invalid_parameter",
+                         "the bank's applications allow more than %d "
+                         "address ranges; send inherit_ip_allowlist: false",
+                         PRINCIPAL_MAX_ALLOW);
+        return 422;
+    }
+    cJSON_AddItemToObject(props, "inherited_ip_allowlist", in.list);
+    return 0;
 }
 
 /* 1 when the stored customer guid belongs to bank_guid. */
@@ -576,8 +368,10 @@ customer_tokens(struct http_request *req)
     struct mock_err err = {0};
     uint64_t scopes[2];
     const char *guid;
+    const cJSON *asked;
     char btype[32], *token;
     cJSON *body, *props, *out;
+    int inherit;
 
     if (!identity_has_scope(p, "customers:read")) {
         http_reply_error(req, 403, "forbidden",
@@ -590,7 +384,8 @@ customer_tokens(struct http_request *req)
     guid = customer_guid(req, body);
     if (guid == NULL ||
         customer_scopes(req, cJSON_GetObjectItemCaseSensitive(body, "scopes"),
-                        scopes) != 0) {
+                        scopes) != 0 ||
+        customer_allowlist(req, body, &inherit, &asked) != 0) {
         cJSON_Delete(body);
         return;
     }
@@ -601,16 +396,21 @@ customer_tokens(struct http_request *req)
         return;
     }
     props = cJSON_CreateObject();
-    bank_type(p->bank_guid, btype, sizeof(btype));
+    identity_bank_type(p->bank_guid, btype, sizeof(btype));
     cJSON_AddStringToObject(props, "bank_guid", p->bank_guid);
     cJSON_AddStringToObject(props, "bank_type", btype);
+    if (add_allowlists(req, p->bank_guid, inherit, asked, props) != 0) {
+        cJSON_Delete(props);
+        cJSON_Delete(body);
+        return;
+    }
     token = token_mint(TOKEN_CUSTOMER, guid, scopes, props, clock_now(), &err);
     if (token == NULL) {
         cJSON_Delete(body);
         http_reply_error(req, 500, "error", "%s", err.msg);
         return;
     }
-    log_token("customer_token_issued", NULL, "customer", guid, NULL);
+    log_customer_token(p->bank_guid, guid);
     cJSON_Delete(body);
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "access_token", token);

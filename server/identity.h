@@ -11,10 +11,13 @@
 #define CYBRID_IDENTITY_H
 
 #include "app.h"
+#include "cidr.h"
 #include "http.h"
 #include "scenario.h"
 
 #include <stdint.h>
+
+#define PRINCIPAL_MAX_ALLOW 16 /* entries of one token ip_allowlist */
 
 /* Who a verified token speaks for (guids are "" where they do not apply). */
 struct principal {
@@ -27,6 +30,13 @@ struct principal {
     int64_t issued_at;          /* epoch seconds */
     int64_t expires_at;
     char jti[37];
+    /*
+     * Customer tokens made with an ip_allowlist: [0] the one asked for,
+     * [1] the one inherited from the bank's applications. A request's
+     * client address must fall in every non-empty list.
+     */
+    struct cidr allow[2][PRINCIPAL_MAX_ALLOW];
+    unsigned n_allow[2];
 };
 
 /*
@@ -61,5 +71,15 @@ const struct principal *identity_principal(const struct http_request *req);
 
 /* 1 when the principal holds the scope (e.g. "banks:write"). */
 int identity_has_scope(const struct principal *p, const char *scope);
+
+/*
+ * The request's client address as the rate limits see it (X-Forwarded-For
+ * believed only from trusted proxies), for ip_allowlist checks.
+ */
+void identity_client_addr(const struct http_request *req, char *out,
+                          size_t cap);
+
+/* The stored bank's type, or "sandbox" when the bank is not stored. */
+void identity_bank_type(const char *bank_guid, char *out, size_t cap);
 
 #endif

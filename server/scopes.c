@@ -52,6 +52,7 @@ static const struct scope_def table[] = {
     {"trades:execute", O | B | C, 0},
     {"transactions:read", O | B | C, 0},
     {"transfers:read", O | B | C, 0},
+    {"transfers:pii:read", O | B | C, 0},
     {"transfers:write", O | B | C, 0},
     {"transfers:execute", O | B | C, 0},
     {"external_bank_accounts:read", O | B | C, 0},

@@ -13,6 +13,7 @@
 #include "token.h"
 
 #include "authcache.h"
+#include "cidr.h"
 #include "jwt.h"
 #include "scopes.h"
 #include "tls.h"
@@ -188,6 +189,28 @@ claims_scopes(const cJSON *c, uint64_t out[2])
     return 0;
 }
 
+/* Reads properties[name] (an array of allowlist entries) into list i. */
+static int
+claims_allowlist(const cJSON *props, const char *name, struct principal *p,
+                 int i)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(props, name);
+    const cJSON *e;
+
+    if (a == NULL)
+        return 0;
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > PRINCIPAL_MAX_ALLOW)
+        return -1;
+    cJSON_ArrayForEach(e, a)
+    {
+        if (!cJSON_IsString(e) ||
+            cidr_parse(e->valuestring, &p->allow[i][p->n_allow[i]], NULL) != 0)
+            return -1;
+        p->n_allow[i]++;
+    }
+    return 0;
+}
+
 /* Turns verified claims into a principal; 0 or MOCK_EINVAL with err. */
 static int
 principal_from_claims(const cJSON *c, struct principal *p, struct mock_err *err)
@@ -223,6 +246,9 @@ principal_from_claims(const cJSON *c, struct principal *p, struct mock_err *err)
 
         if (bank == NULL || !guid_valid(bank))
             return err_set(err, MOCK_EINVAL, "token has no bank_guid");
+        if (claims_allowlist(props, "ip_allowlist", p, 0) != 0 ||
+            claims_allowlist(props, "inherited_ip_allowlist", p, 1) != 0)
+            return err_set(err, MOCK_EINVAL, "token ip_allowlist is malformed");
         p->type = TOKEN_CUSTOMER;
         memcpy(p->customer_guid, sub, 33);
         memcpy(p->bank_guid, bank, 33);

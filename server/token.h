@@ -6,10 +6,11 @@
  * hosts), sub (the organization, bank or customer guid), sub_type,
  * scope (array), iat, exp, jti (UUID), token_type "access" and
  * properties ({"type": ...} for banks, {"bank_guid", "bank_type"} for
- * customers, {} for organizations). The signing key lives in the TLS
- * directory as signing-key.pem, so a restart keeps issued tokens valid.
- * Reading goes through authcache: a token's signature is verified once
- * and its principal cached until it expires.
+ * customers, {} for organizations; a customer token restricted to
+ * addresses also has "ip_allowlist" and/or "inherited_ip_allowlist"). The
+ * signing key lives in the TLS directory as signing-key.pem, so a restart keeps
+ * issued tokens valid. Reading goes through authcache: a token's signature is
+ * verified once and its principal cached until it expires.
  */
 #ifndef CYBRID_TOKEN_H
 #define CYBRID_TOKEN_H

@@ -682,3 +682,94 @@ def test_scenario_refuses_scopes_an_application_cannot_hold(client, scopes,
     cybrid_error(r, 400, "invalid_scenario")
     assert reason in r.json()["error_message"]
     assert fetch_token(client, BANK_CLIENT)["expires_in"] == 28800
+
+
+# ---- customer tokens: the SDK's scope list and ip_allowlists -------------
+
+def sdk_customer_scopes():
+    from cybrid_api_id.model.post_customer_token import PostCustomerToken
+    return sorted(PostCustomerToken.allowed_values[("scopes",)].values())
+
+
+def test_every_customer_scope_of_the_official_sdk_is_accepted(client,
+                                                              tokens):
+    scopes = sdk_customer_scopes()
+    assert "customers:execute" not in scopes
+    # An unknown customer: the scopes pass and the customer check answers.
+    r = client.post("/api/customer_tokens",
+                    {"customer_guid": "ffffffffffffffffffffffffffffffff",
+                     "scopes": scopes}, token=tokens.bank)
+    cybrid_error(r, 422, "invalid_parameter")
+    assert "does not exist" in r.json()["error_message"]
+
+
+@pytest.mark.parametrize("extra", [
+    {"inherit_ip_allowlist": "yes"},
+    {"ip_allowlist": "10.0.0.0/8"},
+    {"ip_allowlist": ["10.0.0.0/33"]},
+    {"ip_allowlist": ["2001:db8::/32"]},
+    {"ip_allowlist": [7]},
+    {"ip_allowlist": ["10.0.0.%d" % i for i in range(17)]},
+])
+def test_customer_token_bad_ip_allowlist_is_400(client, tokens, extra):
+    body = {"customer_guid": CUSTOMER_GUID, "scopes": ["customers:read"]}
+    body.update(extra)
+    r = client.post("/api/customer_tokens", body, token=tokens.bank)
+    cybrid_error(r, 400, "invalid_parameter")
+
+
+def customer_token_with(client, bank_token, **extra):
+    body = {"customer_guid": CUSTOMER_GUID, "scopes": ["customers:read"]}
+    body.update(extra)
+    r = client.post("/api/customer_tokens", body, token=bank_token)
+    assert r.status == 201, r.body
+    return r.json()["access_token"]
+
+
+def test_customer_token_ip_allowlist_is_enforced(client, tokens):
+    if not default_customer_exists(client, tokens):
+        pytest.skip("the bank module does not serve the fixture customers")
+    me = "/api/customers/" + CUSTOMER_GUID
+    far = customer_token_with(client, tokens.bank,
+                              ip_allowlist=["10.0.0.0/8"])
+    assert claims_of(far)["properties"]["ip_allowlist"] == ["10.0.0.0/8"]
+    cybrid_error(client.get(me, token=far), 401, "unauthorized")
+    near = customer_token_with(client, tokens.bank,
+                               ip_allowlist=["127.0.0.0/8", "10.0.0.0/8"])
+    assert client.get(me, token=near).status == 200
+
+
+def test_customer_token_inherits_the_bank_allowlist(client, tokens):
+    put_scenario(client, bank_ips="[127.0.0.1]",
+                 extra="rate_limits:\n  trusted_proxies: [127.0.0.1]")
+    if not default_customer_exists(client, tokens):
+        pytest.skip("the bank module does not serve the fixture customers")
+    me = "/api/customers/" + CUSTOMER_GUID
+    bank = fetch_token(client, BANK_CLIENT)["access_token"]
+    inherited = customer_token_with(client, bank)
+    assert claims_of(inherited)["properties"]["inherited_ip_allowlist"] == \
+        ["127.0.0.1"]
+    away = {"X-Forwarded-For": "203.0.113.9"}
+    assert client.get(me, token=inherited).status == 200
+    r = client.get(me, token=inherited, headers=away)
+    cybrid_error(r, 401, "unauthorized")
+    free = customer_token_with(client, bank, inherit_ip_allowlist=False)
+    assert "inherited_ip_allowlist" not in claims_of(free)["properties"]
+    assert client.get(me, token=free, headers=away).status == 200
+
+
+def test_official_id_sdk_creates_a_customer_token(mock, client, tokens):
+    if not default_customer_exists(client, tokens):
+        pytest.skip("the bank module does not serve the fixture customers")
+    import cybrid_api_id as api
+    from cybrid_api_id.api import customer_tokens_idp_api
+    from cybrid_api_id.model.post_customer_token import PostCustomerToken
+
+    conf = api.Configuration(host=mock.url)
+    conf.access_token = tokens.bank
+    conf.ssl_ca_cert = mock.ca
+    with api.ApiClient(conf) as c:
+        made = customer_tokens_idp_api.CustomerTokensIdpApi(
+            c).create_customer_token(PostCustomerToken(
+                customer_guid=CUSTOMER_GUID, scopes=["customers:read"]))
+    assert claims_of(made.access_token)["sub"] == CUSTOMER_GUID

@@ -120,6 +120,49 @@ test_customer_token_carries_its_bank(void)
 }
 
 static void
+test_customer_token_carries_its_ip_allowlists(void)
+{
+    uint64_t scopes[2] = {0, 0};
+    struct mock_err err = {0};
+    cJSON *props = cJSON_CreateObject();
+    cJSON *asked = cJSON_AddArrayToObject(props, "ip_allowlist");
+    cJSON *inherited = cJSON_AddArrayToObject(props, "inherited_ip_allowlist");
+    struct principal p;
+    char *t;
+
+    scopes_add(scopes, scopes_index("trades:read"));
+    cJSON_AddStringToObject(props, "bank_guid", BANK);
+    cJSON_AddItemToArray(asked, cJSON_CreateString("10.0.0.0/8"));
+    cJSON_AddItemToArray(asked, cJSON_CreateString("192.0.2.1"));
+    cJSON_AddItemToArray(inherited, cJSON_CreateString("10.1.0.0/16"));
+    t = token_mint(TOKEN_CUSTOMER, CUSTOMER, scopes, props, NOW, &err);
+    CU_ASSERT_EQUAL_FATAL(token_read(t, NOW, &p, &err), 0);
+    CU_ASSERT_EQUAL(p.n_allow[0], 2);
+    CU_ASSERT_EQUAL(p.n_allow[1], 1);
+    CU_ASSERT_TRUE(cidr_contains(&p.allow[0][0], "10.9.9.9"));
+    CU_ASSERT_TRUE(cidr_contains(&p.allow[0][1], "192.0.2.1"));
+    CU_ASSERT_FALSE(cidr_contains(&p.allow[1][0], "10.9.9.9"));
+    secret_free(t);
+}
+
+static void
+test_customer_token_with_a_bad_ip_allowlist_is_refused(void)
+{
+    uint64_t scopes[2] = {0, 0};
+    struct mock_err err = {0};
+    cJSON *props = cJSON_CreateObject();
+    cJSON *asked = cJSON_AddArrayToObject(props, "ip_allowlist");
+    struct principal p;
+    char *t;
+
+    cJSON_AddStringToObject(props, "bank_guid", BANK);
+    cJSON_AddItemToArray(asked, cJSON_CreateString("not-an-address"));
+    t = token_mint(TOKEN_CUSTOMER, CUSTOMER, scopes, props, NOW, &err);
+    CU_ASSERT_EQUAL(token_read(t, NOW, &p, &err), MOCK_EINVAL);
+    secret_free(t);
+}
+
+static void
 test_token_expires_exactly_at_exp_even_when_cached(void)
 {
     char *t = mint_bank(NOW);
@@ -227,6 +270,8 @@ unit_register(void)
         UNIT_CASE(test_signing_key_is_written_private_and_reused),
         UNIT_CASE(test_minted_bank_token_reads_back_as_its_principal),
         UNIT_CASE(test_customer_token_carries_its_bank),
+        UNIT_CASE(test_customer_token_carries_its_ip_allowlists),
+        UNIT_CASE(test_customer_token_with_a_bad_ip_allowlist_is_refused),
         UNIT_CASE(test_token_expires_exactly_at_exp_even_when_cached),
         UNIT_CASE(test_lifetimes_follow_the_scenario),
         UNIT_CASE(test_token_of_another_signing_key_is_refused),
