@@ -77,6 +77,8 @@ entry_json(const struct attemptlog_entry *e)
     add_str(o, "signature", e->signature);
     cJSON_AddNumberToObject(o, "timestamp", (double)e->timestamp);
     add_str(o, "tamper", e->tamper);
+    cJSON_AddBoolToObject(o, "must_reject", e->must_reject);
+    cJSON_AddBoolToObject(o, "accepted", e->status >= 200 && e->status < 300);
     return o;
 }
 

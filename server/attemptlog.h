@@ -31,6 +31,7 @@ struct attemptlog_entry {
     const char *tamper;
     const char *kind; /* delivery, duplicate, replay or not_attempted */
     unsigned attempt; /* the delivery's attempt number */
+    int must_reject;  /* 1: tampered so a careful receiver refuses it */
 };
 
 /*

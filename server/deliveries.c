@@ -64,6 +64,7 @@ static unsigned n_workers;
 static int curl_ready;
 static _Atomic int64_t abort_at;
 static struct metrics_counter *m_ok, *m_refused, *m_error, *m_dropped;
+static struct metrics_counter *m_accepted;
 
 static void
 job_free(struct job *j)
@@ -365,6 +366,28 @@ is_2xx(const struct outbound_result *r)
     return r->status >= 200 && r->status < 300;
 }
 
+/*
+ * 1 when a careful receiver rejects this request: a forged or missing
+ * signature, an hour-old timestamp, or an event id it has seen (the
+ * second copy of a duplicate, a replay).
+ */
+static int
+must_reject(const struct job *j, const char *what)
+{
+    switch (j->tamper) {
+    case WEBHOOK_TAMPER_BAD_SIGNATURE:
+    case WEBHOOK_TAMPER_UNSIGNED:
+    case WEBHOOK_TAMPER_WRONG_KEY:
+    case WEBHOOK_TAMPER_STALE_TIMESTAMP:
+        return 1;
+    case WEBHOOK_TAMPER_DUPLICATE:
+    case WEBHOOK_TAMPER_REPLAY:
+        return strcmp(what, "delivery") != 0;
+    default:
+        return 0;
+    }
+}
+
 /* One log line per request: never the url, a key or the signature. */
 static void
 log_attempt(const struct attemptlog_entry *e)
@@ -412,9 +435,12 @@ send_one(struct outbound *ob, const struct job *j,
     e.tamper = webhook_tamper_name(j->tamper);
     e.kind = what;
     e.attempt = j->attempts;
+    e.must_reject = must_reject(j, what);
     attemptlog_add(&e, j->gen);
     log_attempt(&e);
     metrics_inc(is_2xx(res) ? m_ok : res->status ? m_refused : m_error);
+    if (e.must_reject && is_2xx(res))
+        metrics_inc(m_accepted);
 }
 
 static void
@@ -649,6 +675,9 @@ register_metrics(void)
     m_error = metrics_counter(name, "result=\"error\"", help);
     m_dropped = metrics_counter("cybrid_mock_webhook_dropped_total", NULL,
                                 "Deliveries dropped: the queue was full.");
+    m_accepted = metrics_counter(
+        "cybrid_mock_webhook_tampered_accepted_total", NULL,
+        "Tampered webhook requests a receiver answered with 2xx.");
     metrics_gauge("cybrid_mock_webhook_queue_depth", NULL,
                   "Deliveries waiting or in flight.", queue_depth);
 }

@@ -148,6 +148,10 @@ def test_official_python_sdk_accepts_every_answer(mock, client):
         PostSubscription)
     from cybrid_api_organization.model.patch_subscription import (
         PatchSubscription)
+    from cybrid_api_organization.model.patch_organization import (
+        PatchOrganization)
+    from cybrid_api_organization.model.post_subscription_delivery import (
+        PostSubscriptionDelivery)
 
     conf = api.Configuration(host=mock.url)
     conf.access_token = org_token(client)
@@ -174,5 +178,11 @@ def test_official_python_sdk_accepts_every_answer(mock, client):
         assert dels.get_subscription_delivery(d.guid).guid == d.guid
         orgs = organizations_organization_api.OrganizationsOrganizationApi(c)
         assert orgs.get_organization(ORG).guid == ORG
+        assert orgs.update_organization(
+            ORG, PatchOrganization(name="sdk org")).name == "sdk org"
+        redelivered = dels.create_subscription_delivery(
+            PostSubscriptionDelivery(subscription_event_guid=ev.guid,
+                                     subscription_guid=created.guid))
+        assert redelivered.subscription_event_guid == ev.guid
         subs.delete_subscription(created.guid)
         assert subs.list_subscriptions().total == 0

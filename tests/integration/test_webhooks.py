@@ -203,6 +203,7 @@ def test_every_tamper_mode_arrives_as_described(hooked, receiver):
         assert len(got) == 1 and not got[0].valid, mode
         log = wait_attempts(client, ev, 1)
         assert log[0]["tamper"] == mode and log[0]["status"] == 401
+        assert log[0]["must_reject"] and not log[0]["accepted"]
     assert seen["unsigned"][1][0].signature is None
     assert len(seen["wrong_key"][1][0].signature) == 64
 
@@ -216,8 +217,9 @@ def test_every_tamper_mode_arrives_as_described(hooked, receiver):
     got = [r for r in receiver.wait_for(6) if r.event_id == ev["guid"]]
     assert len(got) == 2 and all(g.valid for g in got)
     assert got[0].body == got[1].body
-    assert [a["kind"] for a in wait_attempts(client, ev, 2)] == [
-        "delivery", "duplicate"]
+    log = wait_attempts(client, ev, 2)
+    assert [(a["kind"], a["must_reject"], a["accepted"]) for a in log] == [
+        ("delivery", False, True), ("duplicate", True, True)]
 
     ev = emit(client, tamper="replay")
     receiver.wait_for(7)
@@ -231,6 +233,10 @@ def test_every_tamper_mode_arrives_as_described(hooked, receiver):
     assert got[0].signature == got[1].signature
     assert [a["kind"] for a in wait_attempts(client, ev, 2)] == [
         "delivery", "replay"]
+    # This receiver checks signatures only: the stale timestamp, the
+    # duplicate copy and the replay got through, and are counted.
+    metrics = client.get("/__admin/metrics").body.decode()
+    assert "cybrid_mock_webhook_tampered_accepted_total 3" in metrics
 
 
 def test_http_urls_are_allowed_when_the_scenario_says(start_mock, tmp_path,
