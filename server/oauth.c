@@ -90,6 +90,19 @@ form_param(const struct http_request *req, const char *name, char *dst,
     return 0;
 }
 
+/* 1 when a member name of the object repeats (RFC 6749 3.2: once each). */
+static int
+has_duplicate(const cJSON *obj)
+{
+    for (const cJSON *a = obj->child; a; a = a->next) {
+        for (const cJSON *b = a->next; b; b = b->next) {
+            if (strcmp(a->string, b->string) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* Reads the body's parameters into tr; replies itself on failure. */
 static int
 read_params(struct http_request *req, struct token_req *tr)
@@ -111,10 +124,11 @@ read_params(struct http_request *req, struct token_req *tr)
         return req->status;
     if (json_body) {
         json = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1);
-        if (!cJSON_IsObject(json)) {
+        if (!cJSON_IsObject(json) || has_duplicate(json)) {
             cJSON_Delete(json);
             return oauth_error(req, 400, "invalid_request",
-                               "the body is not a JSON object");
+                               "the body is not a JSON object with each key "
+                               "once");
         }
     }
     for (size_t i = 0; i < 4; i++) {

@@ -202,7 +202,9 @@ def test_missing_or_mistyped_parameters_are_400_invalid_request(client,
 
 def test_malformed_bodies_are_400_invalid_request(client):
     h = {"Content-Type": "application/json"}
-    for raw in ("{", "[]", '"x"', ""):
+    dup = ('{"grant_type": "client_credentials", "client_id": "%s", '
+           '"client_secret": "%s", "client_secret": "x"}' % BANK_CLIENT)
+    for raw in ("{", "[]", '"x"', "", dup):
         r = client.post("/oauth/token", raw, headers=h)
         oauth_error(r, 400, "invalid_request")
     r = client.post("/oauth/token", "grant_type=client_credentials",
