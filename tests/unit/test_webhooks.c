@@ -90,7 +90,7 @@ test_tamper_names_round_trip(void)
         CU_ASSERT_EQUAL(webhook_tamper_parse(
                             webhook_tamper_name((enum webhook_tamper)i), &t),
                         0);
-        CU_ASSERT_EQUAL(t, i);
+        CU_ASSERT_EQUAL((int)t, i);
     }
     CU_ASSERT_EQUAL(webhook_tamper_parse("forged", &(enum webhook_tamper){0}),
                     MOCK_EINVAL);
