@@ -328,3 +328,20 @@ def test_stop_cuts_a_hanging_delivery_short_and_records_the_rest(
     # before the 60 s timeout.
     assert mock.stop() == 0
     assert "deliveries not attempted" in mock.stderr()
+
+
+def test_reset_empties_the_queue_and_the_attempt_log(hooked, receiver):
+    mock, client, tok, sub = hooked
+    receiver.default = 500
+    ev = emit(client)
+    wait_delivery(client, tok, ev, lambda d: d["state"] == "failing")
+    assert client.get("/__admin/webhooks").json()["queued"] == 1
+    assert client.post("/__admin/reset").status in (200, 204)
+    body = client.get("/__admin/webhooks").json()
+    assert body["queued"] == 0 and body["attempts"] == []
+    advance(client, 7200)
+    # Nothing is due any more; an event after the reset still goes out
+    # to the scenario's subscriptions only (none here).
+    emit(client)
+    assert client.get("/__admin/webhooks").json()["queued"] == 0
+    assert len(receiver.requests()) == 1
