@@ -21,8 +21,8 @@
 
 #define MAX_FIELDS 64
 
-static void fill(struct schema_err *err, const char *file, int line,
-                 int column, const char *fmt, va_list ap)
+static void fill(struct schema_err *err, const char *file, int line, int column,
+                 const char *fmt, va_list ap)
     __attribute__((format(printf, 5, 0)));
 
 static void
