@@ -12,7 +12,9 @@
 #include "app.h"
 #include "attemptlog.h"
 #include "clock.h"
+#include "faults.h"
 #include "scenario.h"
+#include "timeline.h"
 #include "webhooks.h"
 
 #include <math.h>
@@ -101,6 +103,7 @@ clock_advance(struct http_request *req)
         return;
     }
     clock_advance_ms((int64_t)llround(v * 1000.0));
+    timeline_tick();
     webhooks_wake();
     http_reply_json(req, 200, clock_json());
 }
@@ -409,6 +412,8 @@ scenario_json(const struct scenario *sc, void *ctx)
     add_time(c, "start", sc->clock_start_ms);
     cJSON_AddItemToObject(o, "webhooks", webhooks_json(&sc->webhooks));
     cJSON_AddItemToObject(o, "fixtures", fixtures_json(sc));
+    cJSON_AddItemToObject(o, "faults", faults_state_json());
+    cJSON_AddItemToObject(o, "timeline", timeline_state_json());
     *(cJSON **)ctx = o;
     return 0;
 }

@@ -7,18 +7,25 @@
 
 #include "admin.h"
 #include "clock.h"
+#include "faults.h"
+#include "faultspec.h"
 #include "identity.h"
+#include "journal.h"
 #include "log.h"
 #include "metrics.h"
 #include "organization.h"
 #include "ratelimit.h"
 #include "store.h"
 #include "subevents.h"
+#include "timeline.h"
 #include "webhooks.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_ROUTES 128
 #define WEBHOOK_WORKERS 2
@@ -31,7 +38,12 @@ static size_t n_table;
 struct request_state {
     struct principal principal;
     int authenticated;
+    struct fault_decision fault; /* name "" when none fired */
 };
+
+/* SHA-256 of the admin token; compared in constant time. */
+static unsigned char admin_digest[32];
+static int admin_locked;
 
 /* One swap at a time; readers of the running scenario take the rwlock. */
 static pthread_mutex_t swap_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -49,15 +61,29 @@ add_routes(const struct http_route *routes, size_t n)
     n_table += n;
 }
 
+static void
+set_admin_token(const char *token)
+{
+    admin_locked = token != NULL;
+    if (token != NULL)
+        EVP_Digest(token, strlen(token), admin_digest, NULL, EVP_sha256(),
+                   NULL);
+}
+
 void
-app_init(struct scenario *sc)
+app_init(struct scenario *sc, const struct app_options *opt)
 {
     const struct http_route *r;
     struct mock_err err = {0};
     size_t n;
 
+    journal_init(opt && opt->journal_size ? opt->journal_size
+                                          : JOURNAL_DEFAULT_SIZE);
+    set_admin_token(opt ? opt->admin_token : NULL);
     n_table = 0;
     r = admin_routes(&n);
+    add_routes(r, n);
+    r = journal_routes(&n);
     add_routes(r, n);
     r = metrics_routes(&n);
     add_routes(r, n);
@@ -69,10 +95,17 @@ app_init(struct scenario *sc)
     add_routes(r, n);
     ratelimit_init(RATELIMIT_DEFAULT_ADDRESSES, RATELIMIT_DEFAULT_STRIPES);
     app_replace(sc);
-    if (webhooks_start(WEBHOOK_WORKERS, &err) != 0) {
+    if (webhooks_start(WEBHOOK_WORKERS, &err) != 0 ||
+        timeline_start(&err) != 0) {
         log_msg(LOG_ERROR, "app", "%s", err.msg);
         abort();
     }
+}
+
+void
+app_interrupt(void)
+{
+    faults_interrupt();
 }
 
 void
@@ -83,6 +116,8 @@ app_load(const struct scenario *sc)
     ratelimit_load(sc);
     organization_load(sc);
     webhooks_load(sc);
+    faults_load(sc);
+    timeline_load(sc);
 }
 
 void
@@ -110,6 +145,7 @@ app_reset(void)
         clock_reset(running->clock_start_ms);
         app_load(running);
     }
+    journal_clear();
     pthread_mutex_unlock(&swap_lock);
 }
 
@@ -127,7 +163,10 @@ app_with_scenario(int (*fn)(const struct scenario *sc, void *ctx), void *ctx)
 void
 app_shutdown(void)
 {
+    timeline_stop();
     webhooks_stop(WEBHOOK_STOP_WAIT_MS);
+    faults_shutdown();
+    journal_shutdown();
     store_clear();
     ratelimit_shutdown();
     pthread_mutex_lock(&swap_lock);
@@ -198,22 +237,82 @@ route_request(struct http_request *req, enum http_match m, const char *allow)
     }
 }
 
+int
+app_admin_allowed(const struct http_request *req)
+{
+    const char *auth;
+    unsigned char got[32];
+
+    if (!admin_locked)
+        return 1;
+    auth = http_header(req, "Authorization");
+    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
+        return 0;
+    auth += 7;
+    EVP_Digest(auth, strlen(auth), got, NULL, EVP_sha256(), NULL);
+    return CRYPTO_memcmp(got, admin_digest, sizeof(got)) == 0;
+}
+
+static int
+is_admin(const char *path)
+{
+    return strncmp(path, "/__admin/", 9) == 0 || strcmp(path, "/__admin") == 0;
+}
+
+/* The admin API: the token (when set), then the route. */
+static void
+admin_request(struct http_request *req, enum http_match m, const char *allow)
+{
+    if (strcmp(req->path, "/__admin/health") != 0 && !app_admin_allowed(req)) {
+        http_header_add(req, "WWW-Authenticate",
+                        "Bearer realm=\"cybrid-mock admin\"");
+        http_reply_error(req, 401, "unauthorized",
+                         "the admin API needs its token: Authorization: "
+                         "Bearer <--admin-token>");
+        return;
+    }
+    route_request(req, m, allow);
+}
+
+static void
+journal(const struct http_request *req, const struct request_state *st)
+{
+    struct journal_extra x = {0};
+
+    if (st->authenticated)
+        x.subject = st->principal.subject;
+    if (st->fault.name[0] != '\0') {
+        x.fault = st->fault.name;
+        x.action = faultspec_action_name(st->fault.action);
+    }
+    journal_record(req, &x);
+}
+
 void
 app_dispatch(struct http_request *req)
 {
     struct request_state st;
     char allow[128];
     enum http_match m;
+    int admin = is_admin(req->path);
 
     memset(&st, 0, sizeof(st));
     req->app = &st;
     m = http_route_match(table, n_table, req->method, req->path, &req->route,
                          req->params, &req->n_params, allow, sizeof(allow));
-    /* Limited by path, not by route, so unknown /api/ paths count too. */
-    if (ratelimit_request(req) == 0)
-        route_request(req, m, allow);
+    if (admin) {
+        admin_request(req, m, allow);
+    } else if (ratelimit_request(req) == 0) {
+        /* Limited by path, not by route: unknown /api/ paths count too. */
+        timeline_tick();
+        timeline_request(req);
+        if (faults_request(req, &st.fault) == 0)
+            route_request(req, m, allow);
+    }
     metrics_request(req->route != NULL ? req->route->name : "unmatched",
-                    req->status);
+                    req->aborted ? 0 : req->status);
     access_log(req);
+    if (!admin)
+        journal(req, &st);
     req->app = NULL;
 }

@@ -2,7 +2,9 @@
  * app: the request path and the routing table of the whole mock.
  *
  * Every request reads as one line: route -> rate limit -> faults ->
- * authenticate -> authorize scope -> handler -> journal and audit. Each
+ * authenticate -> authorize scope -> handler -> journal and audit.
+ * /__admin/ requests skip the rate limit, faults and journal, and need
+ * the admin token when one is set (all but /__admin/health). Each
  * service module contributes a table of routes whose rows point at a
  * route_policy; this module joins the tables, runs the steps in that
  * order and loads a scenario into every module.
@@ -30,12 +32,31 @@ struct route_policy {
     int cors;               /* 1: the bank API's CORS rules apply */
 };
 
+/* What the command line sets for the request path. */
+struct app_options {
+    size_t journal_size;     /* 0: JOURNAL_DEFAULT_SIZE */
+    const char *admin_token; /* NULL: the admin API is open (copied) */
+};
+
 /*
- * Prepares the routing table, resets the clock to the scenario's start
- * and loads the scenario; call once. Takes over sc: it becomes the
- * running scenario, freed by app_replace or app_shutdown.
+ * Prepares the routing table, the journal and the admin token, resets
+ * the clock to the scenario's start and loads the scenario; call once.
+ * Takes over sc: it becomes the running scenario, freed by app_replace
+ * or app_shutdown. opt may be NULL for the defaults.
  */
-void app_init(struct scenario *sc);
+void app_init(struct scenario *sc, const struct app_options *opt);
+
+/*
+ * Ends injected delays and hangs in progress, so that stopping the
+ * listener does not wait for them. Call before http_stop.
+ */
+void app_interrupt(void);
+
+/*
+ * 1 when req may use the admin API: no admin token is set, or its
+ * Authorization is "Bearer TOKEN" (compared in constant time).
+ */
+int app_admin_allowed(const struct http_request *req);
 
 /*
  * Loads a scenario into every module (fixtures, limits, lifetimes). It
@@ -52,7 +73,10 @@ void app_load(const struct scenario *sc);
  */
 void app_replace(struct scenario *sc);
 
-/* Reloads the running scenario: its fixtures, counters and clock start. */
+/*
+ * Reloads the running scenario: its fixtures, counters, clock start,
+ * fault counts and timeline, and empties the journal.
+ */
 void app_reset(void);
 
 /*

@@ -47,6 +47,10 @@ static const struct flag flags[] = {
       "scenario to run: a YAML file or a built-in name (default: default)"),
     F("check", K_STR, check, "FILE",
       "check a scenario file, print FILE: ok or why not, and exit"),
+    F("journal-size", K_SIZE, journal_size, "N",
+      "requests kept in the journal (default 10000, at most 1000000)"),
+    F("admin-token", K_STR, admin_token, "TOKEN",
+      "require Authorization: Bearer TOKEN on /__admin/ (but health)"),
     F("help", K_BOOL, show_help, NULL, "print this help and exit"),
     F("version", K_BOOL, show_version, NULL, "print the version and exit"),
 };
@@ -224,6 +228,7 @@ config_parse(struct config *cfg, int argc, char **argv, struct mock_err *err)
     cfg->log_format = LOG_TEXT;
     cfg->threads = 64;
     cfg->max_body = 1024 * 1024;
+    cfg->journal_size = 10000;
     if (read_environment(cfg, err) != 0)
         return MOCK_EINVAL;
     names_from_env = cfg->n_tls_names;
@@ -262,6 +267,9 @@ config_parse(struct config *cfg, int argc, char **argv, struct mock_err *err)
         if (set_flag(cfg, f, value, err) != 0)
             return MOCK_EINVAL;
     }
+    if (cfg->journal_size > 1000000)
+        return err_set(err, MOCK_EINVAL,
+                       "--journal-size wants 1 to 1000000 entries");
     if ((cfg->cert_file == NULL) != (cfg->key_file == NULL))
         return err_set(err, MOCK_EINVAL,
                        "--cert and --key must be given together");

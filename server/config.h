@@ -25,8 +25,10 @@ struct config {
     enum log_format log_format;
     int threads;
     size_t max_body;
-    const char *scenario; /* --scenario FILE or built-in name, or NULL */
-    const char *check;    /* --check FILE, or NULL */
+    const char *scenario;    /* --scenario FILE or built-in name, or NULL */
+    const char *check;       /* --check FILE, or NULL */
+    const char *admin_token; /* --admin-token, or NULL: admin API open */
+    size_t journal_size;     /* --journal-size (entries) */
     int show_help;
     int show_version;
     char *owned[TLS_MAX_NAMES + 4]; /* strings this struct allocated */

@@ -6,6 +6,7 @@
  * access or error log. TLS is configured through the init_ssl hook with
  * the tls module, so civetweb never reads a certificate itself.
  */
+#define _GNU_SOURCE /* POLLRDHUP */
 #include "http.h"
 
 #include "log.h"
@@ -13,12 +14,17 @@
 
 #include <civetweb.h>
 #include <ctype.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define HSTS_VALUE "max-age=31536000; includeSubDomains"
 
@@ -176,15 +182,33 @@ http_header_add(struct http_request *req, const char *name, const char *value)
 
 /* ---- replies ---------------------------------------------------------- */
 
+/* How much of a body of len bytes a truncated reply sends. */
+static size_t
+truncated_len(const struct http_request *req, size_t len)
+{
+    size_t keep;
+
+    if (len == 0)
+        return 0;
+    keep = req->truncate_keep < 0 ? len / 2 : (size_t)req->truncate_keep;
+    return keep < len ? keep : len - 1;
+}
+
 void
 http_reply(struct http_request *req, int status, const char *type,
            const char *body, size_t len)
 {
     struct mg_connection *c = req->conn;
+    size_t send_len = len;
     char num[32];
 
-    if (req->status != 0)
+    if (req->status != 0 || req->aborted)
         return; /* one reply per request */
+    if (req->truncate) {
+        /* Content-Length promises the whole body; the close cuts it. */
+        send_len = truncated_len(req, len);
+        mg_disable_connection_keep_alive(c);
+    }
     req->status = status;
     req->reply_bytes = len;
     mg_response_header_start(c, status);
@@ -202,8 +226,8 @@ http_reply(struct http_request *req, int status, const char *type,
     if (req->close_after)
         mg_response_header_add(c, "Connection", "close", -1);
     mg_response_header_send(c);
-    if (len > 0 && strcmp(req->method, "HEAD") != 0)
-        mg_write(c, body, len);
+    if (send_len > 0 && strcmp(req->method, "HEAD") != 0)
+        mg_write(c, body, send_len);
 }
 
 void
@@ -438,6 +462,81 @@ http_json_body(struct http_request *req)
     return json;
 }
 
+/* ---- dropped and held connections ------------------------------------ */
+
+/*
+ * civetweb gives a request handler no access to its socket, so the
+ * socket of the connection a worker thread serves is learnt from the TLS
+ * handshake: OpenSSL's info callback runs on the worker thread that
+ * accepts the connection (civetweb performs SSL_accept there, and keeps a
+ * connection on that thread for all of its requests), and SSL_get_fd()
+ * names the socket. http_abort checks the socket's peer port before
+ * touching it.
+ */
+static _Thread_local int conn_fd = -1;
+
+static void
+on_ssl_info(const SSL *ssl, int where, int ret)
+{
+    if (where & SSL_CB_HANDSHAKE_START)
+        conn_fd = SSL_get_fd(ssl);
+}
+
+/* The socket of req's connection, or -1 when it cannot be told. */
+static int
+request_fd(const struct http_request *req)
+{
+    struct sockaddr_storage ss;
+    socklen_t n = sizeof(ss);
+    int port = -1;
+
+    if (conn_fd < 0 || getpeername(conn_fd, (struct sockaddr *)&ss, &n) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    else if (ss.ss_family == AF_INET6)
+        port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return port == req->ri->remote_port ? conn_fd : -1;
+}
+
+void
+http_abort(struct http_request *req)
+{
+    struct linger lg = {1, 0};
+    int fd = request_fd(req);
+
+    mg_disable_connection_keep_alive(req->conn);
+    req->aborted = 1;
+    if (fd < 0) {
+        log_msg(LOG_WARN, "http", "abort: socket unknown; closing instead");
+        return;
+    }
+    /* Linger 0: civetweb's close() then sends a reset. */
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    shutdown(fd, SHUT_RDWR);
+}
+
+int
+http_hold(struct http_request *req, int64_t ms, int (*stop)(void))
+{
+    int64_t end = http_now_us() + ms * 1000;
+    int fd = request_fd(req);
+
+    while (http_now_us() < end && (stop == NULL || !stop())) {
+        struct pollfd p = {fd, POLLRDHUP, 0};
+        int64_t left = (end - http_now_us()) / 1000;
+
+        if (fd < 0) {
+            usleep(100000);
+            continue;
+        }
+        if (poll(&p, 1, left < 100 ? (int)(left > 0 ? left : 0) : 100) > 0 &&
+            (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* ---- civetweb glue ---------------------------------------------------- */
 
 static void
@@ -471,10 +570,11 @@ on_begin_request(struct mg_connection *conn)
     } else {
         srv->opt.dispatch(&req);
     }
-    if (req.status == 0)
+    if (req.status == 0 && !req.aborted)
         http_reply_error(&req, 500, "error", "no reply was produced");
     free(req.body);
-    return req.status;
+    /* Above 0 tells civetweb the request was handled. */
+    return req.aborted ? 1 : req.status;
 }
 
 /* civetweb's own error pages (bad request lines, oversize headers). */
@@ -512,6 +612,7 @@ on_init_ssl(void *ssl_ctx, void *user_data)
         snprintf(srv->tls_error, sizeof(srv->tls_error), "%s", err.msg);
         return -1;
     }
+    SSL_CTX_set_info_callback(ssl_ctx, on_ssl_info);
     return 1;
 }
 

@@ -55,9 +55,12 @@ struct http_request {
     int close_after; /* 1: send Connection: close */
     struct http_header extra[HTTP_MAX_EXTRA];
     int n_extra;
-    const char *token_type; /* set once authenticated: for logs */
-    const char *error_code; /* message_code of an error reply */
-    void *app;              /* the dispatcher's per-request state */
+    const char *token_type;  /* set once authenticated: for logs */
+    const char *error_code;  /* message_code of an error reply */
+    void *app;               /* the dispatcher's per-request state */
+    int aborted;             /* 1: dropped with no answer (http_abort) */
+    int truncate;            /* 1: the reply's body is cut short */
+    long long truncate_keep; /* bytes of it sent; -1: half */
 };
 
 typedef void (*http_handler_fn)(struct http_request *req);
@@ -169,6 +172,20 @@ void http_reply_error(struct http_request *req, int status, const char *code,
     __attribute__((format(printf, 4, 5)));
 /* Sends a status with no body (204). */
 void http_reply_empty(struct http_request *req, int status);
+
+/*
+ * Drops the connection with no answer: the socket is shut down and set
+ * to close with a reset (SO_LINGER 0), and civetweb closes it once the
+ * request returns. Marks req aborted; nothing more is sent.
+ */
+void http_abort(struct http_request *req);
+
+/*
+ * Holds the request without answering until the client closes its side
+ * of the connection (returns 1), ms milliseconds pass, or stop() returns
+ * non-zero (both return 0). stop is polled every 100 ms; NULL: never.
+ */
+int http_hold(struct http_request *req, int64_t ms, int (*stop)(void));
 
 /* Microseconds of monotonic time, for durations. */
 int64_t http_now_us(void);

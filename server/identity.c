@@ -29,10 +29,111 @@
 #include "token.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* ---- early expiry ------------------------------------------------------ */
+
+/*
+ * identity_expire_tokens sets a watermark: the virtual second it ran in.
+ * A token with iat before it is expired. A token with iat equal to it is
+ * expired unless it was minted after the watermark was set: those jtis
+ * are remembered (at most SAME_SECOND_MAX, the rest of that second's
+ * tokens then count as expired too; a token minted in the next second is
+ * never affected).
+ */
+#define SAME_SECOND_MAX 1024
+
+static pthread_mutex_t expiry_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t watermark = -1; /* -1: no early expiry */
+static unsigned generation;
+static char (*spared)[37];
+static size_t n_spared;
+
+static void
+expiry_clear(void)
+{
+    pthread_mutex_lock(&expiry_lock);
+    watermark = -1;
+    generation++;
+    n_spared = 0;
+    pthread_mutex_unlock(&expiry_lock);
+}
+
+void
+identity_expire_tokens(void)
+{
+    pthread_mutex_lock(&expiry_lock);
+    watermark = clock_now();
+    generation++;
+    n_spared = 0;
+    pthread_mutex_unlock(&expiry_lock);
+    log_msg(LOG_INFO, "identity", "every token issued so far has expired");
+}
+
+/* 1 when an early expiry covers the principal's token. */
+static int
+expired_early(const struct principal *p)
+{
+    int out = 0;
+
+    pthread_mutex_lock(&expiry_lock);
+    if (watermark >= 0 && p->issued_at < watermark)
+        out = 1;
+    if (watermark >= 0 && p->issued_at == watermark) {
+        out = 1;
+        for (size_t i = 0; i < n_spared && out; i++)
+            out = strcmp(spared[i], p->jti) != 0;
+    }
+    pthread_mutex_unlock(&expiry_lock);
+    return out;
+}
+
+/*
+ * After minting token in generation g (the expiry generation read before
+ * minting): when it shares the watermark's second and no expiry came in
+ * between, it is spared.
+ */
+static void
+mint_end(unsigned g, const char *token)
+{
+    struct principal p;
+    struct mock_err err = {0};
+    int64_t wm;
+
+    pthread_mutex_lock(&expiry_lock);
+    wm = generation == g ? watermark : -1;
+    pthread_mutex_unlock(&expiry_lock);
+    if (wm < 0 || token_read(token, clock_now(), &p, &err) < 0 ||
+        p.issued_at != wm)
+        return;
+    pthread_mutex_lock(&expiry_lock);
+    if (generation == g && n_spared < SAME_SECOND_MAX) {
+        if (spared == NULL)
+            spared = xcalloc(SAME_SECOND_MAX, sizeof(*spared));
+        memcpy(spared[n_spared++], p.jti, sizeof(p.jti));
+    }
+    pthread_mutex_unlock(&expiry_lock);
+}
+
+char *
+identity_mint(enum token_type t, const char *sub, const uint64_t scopes[2],
+              cJSON *properties, int64_t now, struct mock_err *err)
+{
+    unsigned g;
+    char *token;
+
+    pthread_mutex_lock(&expiry_lock);
+    g = generation;
+    pthread_mutex_unlock(&expiry_lock);
+    token = token_mint(t, sub, scopes, properties, now, err);
+    if (token != NULL)
+        mint_end(g, token);
+    return token;
+}
 
 /* ---- set-up ----------------------------------------------------------- */
 
@@ -46,6 +147,9 @@ void
 identity_shutdown(void)
 {
     token_shutdown();
+    expiry_clear();
+    free(spared);
+    spared = NULL;
 }
 
 void
@@ -53,6 +157,7 @@ identity_load(const struct scenario *sc)
 {
     token_set_lifetimes(sc->organization_token_ttl, sc->bank_token_ttl,
                         sc->customer_token_ttl);
+    expiry_clear();
 }
 
 void
@@ -125,6 +230,8 @@ identity_authenticate(struct http_request *req,
         return unauthorized(req, "the Bearer token is malformed");
     if (token_read(token, clock_now(), &p, &err) != 0)
         return unauthorized(req, err.msg);
+    if (expired_early(&p))
+        return unauthorized(req, "the token has expired");
     req->token_type = token_type_name(p.type);
     if (!address_allowed(req, &p))
         return unauthorized(req, "the token is not valid from this client "
@@ -142,6 +249,21 @@ identity_authenticate(struct http_request *req,
     }
     *out = p;
     return 0;
+}
+
+enum token_type
+identity_token_type(const struct http_request *req)
+{
+    const char *auth = http_header(req, "Authorization");
+    struct mock_err err = {0};
+    struct principal p;
+
+    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
+        return TOKEN_NONE;
+    memset(&p, 0, sizeof(p));
+    if (token_read(auth + 7, clock_now(), &p, &err) == MOCK_EINVAL)
+        return TOKEN_NONE;
+    return p.type;
 }
 
 const struct principal *
@@ -404,7 +526,8 @@ customer_tokens(struct http_request *req)
         cJSON_Delete(body);
         return;
     }
-    token = token_mint(TOKEN_CUSTOMER, guid, scopes, props, clock_now(), &err);
+    token =
+        identity_mint(TOKEN_CUSTOMER, guid, scopes, props, clock_now(), &err);
     if (token == NULL) {
         cJSON_Delete(body);
         http_reply_error(req, 500, "error", "%s", err.msg);

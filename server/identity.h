@@ -15,6 +15,7 @@
 #include "http.h"
 #include "scenario.h"
 
+#include <cjson/cJSON.h>
 #include <stdint.h>
 
 #define PRINCIPAL_MAX_ALLOW 16 /* entries of one token ip_allowlist */
@@ -68,6 +69,29 @@ int identity_authenticate(struct http_request *req,
 
 /* The principal of an authenticated request, or NULL. */
 const struct principal *identity_principal(const struct http_request *req);
+
+/*
+ * The type of the request's Bearer token when it verifies (expired or
+ * not), else TOKEN_NONE; for matching faults before authentication.
+ */
+enum token_type identity_token_type(const struct http_request *req);
+
+/*
+ * Makes every token issued so far expired (for a fault or a timeline
+ * entry): tokens issued before now by the virtual clock, and those of the
+ * current second minted before this call, answer 401 from here on.
+ * Tokens minted later are unaffected. Loading a scenario forgets it.
+ */
+void identity_expire_tokens(void);
+
+/*
+ * Mints a token as token_mint does (see token.h), so that an early
+ * expiry in the same second tells it from the tokens issued before.
+ * Every token the mock hands out is minted here.
+ */
+char *identity_mint(enum token_type t, const char *sub,
+                    const uint64_t scopes[2], cJSON *properties, int64_t now,
+                    struct mock_err *err);
 
 /* 1 when the principal holds the scope (e.g. "banks:write"). */
 int identity_has_scope(const struct principal *p, const char *scope);

@@ -152,6 +152,7 @@ serve(const struct config *cfg)
 {
     struct tls_material tls;
     struct http_options hopt = {0};
+    struct app_options aopt = {0};
     struct http_server *srv;
     struct mock_err err = {0};
     struct scenario *sc;
@@ -174,7 +175,9 @@ serve(const struct config *cfg)
     }
     name = xstrdup(sc->name); /* sc belongs to app from here on */
     set_scenario_folder(cfg->scenario);
-    app_init(sc);
+    aopt.journal_size = cfg->journal_size;
+    aopt.admin_token = cfg->admin_token;
+    app_init(sc, &aopt);
     admin_mark_start();
 
     block_signals(&set);
@@ -202,6 +205,7 @@ serve(const struct config *cfg)
 
     sig = wait_for_stop(&set, cfg->scenario);
     log_msg(LOG_INFO, "main", "stopping on signal %d", sig);
+    app_interrupt();
     http_stop(srv);
     shutdown_modules(&tls);
     return 0;

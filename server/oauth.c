@@ -343,7 +343,7 @@ issue(struct http_request *req, struct token_req *tr)
         cJSON_AddStringToObject(props, "type", btype);
     }
     ttl = token_lifetime(cc.type);
-    token = token_mint(cc.type, cc.owner, scopes, props, now, &err);
+    token = identity_mint(cc.type, cc.owner, scopes, props, now, &err);
     if (token == NULL) {
         http_reply_error(req, 500, "error", "%s", err.msg);
         return;

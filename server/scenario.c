@@ -23,6 +23,7 @@
  */
 #include "scenario.h"
 
+#include "faultspec.h"
 #include "fixtures.h"
 #include "log.h"
 
@@ -183,6 +184,8 @@ static const struct schema_field top_fields[] = {
     {"rate_limits", schema_submap, 0, limits_fields, 0},
     {"clock", schema_submap, 0, clock_fields, 0},
     SC("webhooks", schema_submap, webhooks, webhook_fields),
+    {"faults", faultspec_parse_faults, 0, NULL, 0},
+    {"timeline", faultspec_parse_timeline, 0, NULL, 0},
     {NULL, NULL, 0, NULL, 0},
 };
 
@@ -648,6 +651,7 @@ scenario_free(struct scenario *sc)
     if (sc == NULL)
         return;
     fixtures_free(sc);
+    faultspec_free(sc);
     for (size_t i = 0; i < sc->trusted_proxies.n; i++)
         free(sc->trusted_proxies.v[i]);
     free(sc->trusted_proxies.v);

@@ -114,6 +114,89 @@ enum limit_class {
     LIMIT_NONE = -1, /* never limited (admin, health) */
 };
 
+/* What a fault or a timeline entry matches on; NULL or -1: anything. */
+struct fault_header_match {
+    char *name;
+    char *value; /* NULL: the header is present (or absent, see below) */
+    int absent;  /* 1: matches when the header is missing */
+};
+
+/* Token types a match may name (the same bits as enum token_type). */
+#define MATCH_TOKEN_ANY (-1)
+#define MATCH_TOKEN_NONE 0 /* no token, or one that does not verify */
+
+struct fault_match {
+    char *method; /* "POST"; NULL: any */
+    char *path;   /* a glob: * is one segment's text, ** any segments */
+    struct fault_header_match *headers;
+    size_t n_headers;
+    int token_type; /* MATCH_TOKEN_ANY, MATCH_TOKEN_NONE or a TOKEN_* */
+};
+
+enum fault_action {
+    FAULT_RESPOND,       /* answer status, headers, body instead */
+    FAULT_DELAY,         /* wait, then handle the request normally */
+    FAULT_RESET,         /* drop the connection with no answer */
+    FAULT_HANG,          /* hold until the client gives up or a bound */
+    FAULT_TRUNCATE,      /* the real answer, cut short, then close */
+    FAULT_MALFORMED,     /* 200 with a body that is not JSON */
+    FAULT_EXPIRE_TOKENS, /* every token issued so far expires */
+    FAULT_RATE_LIMIT,    /* refuse as if the class limit were hit */
+    FAULT_ACTIONS
+};
+
+/* When a fault or a timeline entry fires among the requests it matches. */
+struct fault_trigger {
+    unsigned after;     /* matches let through before it may fire */
+    unsigned times;     /* firings at most; 0: no bound */
+    double probability; /* chance per eligible match (1: always) */
+    unsigned seed;      /* of the rule's own random sequence */
+};
+
+/* One entry of a scenario's `faults:` list. */
+struct fault_rule {
+    char *name;
+    struct fault_match match;
+    struct fault_trigger trigger;
+    enum fault_action action;
+    int n_actions;             /* action keys given (the loader wants 1) */
+    int status;                /* respond */
+    struct strlist hdr_names;  /* respond: extra headers, */
+    struct strlist hdr_values; /* same order */
+    char *body;                /* respond; NULL: Cybrid's error body */
+    char *message_code;        /* respond, for the error body */
+    int64_t ms;                /* delay; hang's bound */
+    long long keep_bytes;      /* truncate; -1: half the body */
+    int limit_class;           /* rate_limit; LIMIT_NONE: the request's */
+};
+
+/* A rate-limit change of a timeline entry: given fields only. */
+struct limit_change {
+    int given;     /* 1: this class changes */
+    int off;       /* 1: switched off */
+    unsigned mask; /* LIMIT_SET_* bits of the fields given */
+    struct limit_rule rule;
+};
+#define LIMIT_SET_LIMIT 1u
+#define LIMIT_SET_WINDOW 2u
+#define LIMIT_SET_STATUS 4u
+#define LIMIT_SET_RETRY_AFTER 8u
+
+/* One entry of a scenario's `timeline:` list. */
+struct timeline_entry {
+    char *name;
+    int64_t at_ms; /* virtual ms after the scenario's start; -1: on */
+    int has_on;
+    struct fault_match on;
+    struct fault_trigger trigger; /* for on: after, times (default 1) */
+    int emit;                     /* 1: emit the event below */
+    char *event_type;
+    char *tamper;                                      /* NULL: none */
+    char *organization_guid, *bank_guid, *object_guid; /* NULL: default */
+    int expire_tokens;
+    struct limit_change limits[LIMIT_CLASSES];
+};
+
 struct scenario {
     char *name;
     char *description;
@@ -140,6 +223,10 @@ struct scenario {
                                        is believed */
     int64_t clock_start_ms;         /* 0: real time at load */
     struct webhook_config webhooks;
+    struct fault_rule *faults; /* evaluated in order; first firing wins */
+    size_t n_faults;
+    struct timeline_entry *timeline;
+    size_t n_timeline;
 };
 
 /* The guids and credentials of the default fixtures (see README). */
