@@ -19,6 +19,7 @@
 #include "webhooks.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -248,10 +249,19 @@ run(void *arg)
 int
 timeline_start(struct mock_err *err)
 {
+    sigset_t all, old;
+    int rc;
+
     pthread_mutex_lock(&lock);
     stop_flag = 0;
     pthread_mutex_unlock(&lock);
-    if (pthread_create(&worker, NULL, run, NULL) != 0)
+    /* The worker inherits a mask with every signal blocked: signals are
+     * main's to take (sigwait). */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    rc = pthread_create(&worker, NULL, run, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
         return err_set(err, MOCK_EIO, "cannot start the timeline worker");
     running = 1;
     return 0;
