@@ -35,7 +35,8 @@ def raw(mock, method, path, timeout=10.0, headers=""):
                                     timeout=timeout)
     tls = ctx.wrap_socket(sock, server_hostname=parts.hostname)
     try:
-        tls.sendall(("%s %s HTTP/1.1\r\nHost: x\r\n%s\r\n"
+        tls.sendall(("%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "%s\r\n"
                      % (method, path, headers)).encode())
         data = b""
         while True:
