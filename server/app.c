@@ -6,7 +6,9 @@
 #include "app.h"
 
 #include "admin.h"
+#include "bank.h"
 #include "clock.h"
+#include "customer.h"
 #include "faults.h"
 #include "faultspec.h"
 #include "identity.h"
@@ -23,6 +25,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -93,6 +96,10 @@ app_init(struct scenario *sc, const struct app_options *opt)
     add_routes(r, n);
     r = subevents_routes(&n);
     add_routes(r, n);
+    r = bank_routes(&n);
+    add_routes(r, n);
+    r = customer_routes(&n);
+    add_routes(r, n);
     ratelimit_init(RATELIMIT_DEFAULT_ADDRESSES, RATELIMIT_DEFAULT_STRIPES);
     app_replace(sc);
     if (webhooks_start(WEBHOOK_WORKERS, &err) != 0 ||
@@ -115,6 +122,8 @@ app_load(const struct scenario *sc)
     identity_load(sc);
     ratelimit_load(sc);
     organization_load(sc);
+    bank_load(sc);
+    customer_load(sc);
     webhooks_load(sc);
     faults_load(sc);
     timeline_load(sc);
@@ -218,7 +227,32 @@ run_route(struct http_request *req)
             return;
         st->authenticated = 1;
     }
+    if (policy != NULL && policy->cors)
+        bank_cors_apply(req, app_request_principal(req));
     req->route->handler(req);
+}
+
+/*
+ * 1 when an OPTIONS request is a CORS preflight of a bank API path: the
+ * path is known (allow lists its methods) and its routes follow the bank
+ * API's CORS rules. Answered before authentication: browsers send no
+ * credentials on a preflight.
+ */
+static int
+is_cors_preflight(const struct http_request *req, const char *allow)
+{
+    const struct http_route *r;
+    char params[HTTP_MAX_PARAMS][128], method[16];
+    int n;
+
+    if (strcmp(req->method, "OPTIONS") != 0)
+        return 0;
+    snprintf(method, sizeof(method), "%.*s", (int)strcspn(allow, ","), allow);
+    if (http_route_match(table, n_table, method, req->path, &r, params, &n,
+                         NULL, 0) != HTTP_MATCH_OK ||
+        r->policy == NULL)
+        return 0;
+    return ((const struct route_policy *)r->policy)->cors;
 }
 
 /* Answers from the route found: 404, 405 with Allow, or the handler. */
@@ -227,6 +261,8 @@ route_request(struct http_request *req, enum http_match m, const char *allow)
 {
     if (m == HTTP_MATCH_NO_PATH) {
         http_reply_error(req, 404, "not_found", "no such path: %s", req->path);
+    } else if (m == HTTP_MATCH_NO_METHOD && is_cors_preflight(req, allow)) {
+        bank_cors_preflight(req, allow);
     } else if (m == HTTP_MATCH_NO_METHOD) {
         http_header_add(req, "Allow", allow);
         http_reply_error(req, 405, "method_not_allowed",
