@@ -545,6 +545,18 @@ add_contact(struct check *c, cJSON *o, const cJSON *body, int business)
     add_str(o, "email_address", email);
 }
 
+/* Records the organization of the customer's bank (a bank token's
+   principal names only its bank). */
+static void
+add_organization(cJSON *o, const char *bank_guid)
+{
+    cJSON *bank = store_get(STORE_BANKS, bank_guid);
+
+    cJSON_AddStringToObject(o, "_organization_guid",
+                            store_str(bank, "organization_guid"));
+    cJSON_Delete(bank);
+}
+
 static cJSON *
 new_customer(struct check *c, const cJSON *body, const struct principal *p)
 {
@@ -579,7 +591,7 @@ new_customer(struct check *c, const cJSON *body, const struct principal *p)
     cJSON_AddItemToObject(o, "labels", labels_field(c, body));
     cJSON_AddItemToObject(o, "identification_numbers",
                           id_numbers_field(c, body));
-    cJSON_AddStringToObject(o, "_organization_guid", p->organization_guid);
+    add_organization(o, p->bank_guid);
     store_stamp_created(o, clock_now_ms());
     return o;
 }

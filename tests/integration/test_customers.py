@@ -116,7 +116,7 @@ def test_customer_token_with_pii_scope_sees_its_pii(client, tokens):
 
 def test_customer_token_sees_only_itself(client, tokens):
     other = create(client, tokens)
-    token = tokens.customer()
+    token = tokens.customer(("customers:read", "customers:write"))
     r = client.get("/api/customers", token=token)
     assert r.status == 200
     assert [c["guid"] for c in r.json()["objects"]] == [CUSTOMER_GUID]
