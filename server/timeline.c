@@ -19,6 +19,8 @@
 #include "webhooks.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,10 @@ static struct limit_rule current[LIMIT_CLASSES];
 static pthread_t worker;
 static int running, stop_flag;
 static struct metrics_counter *fired_metric;
+/* Read without the lock on every request: the virtual ms of the next
+ * `at` entry (INT64_MAX: none) and how many entries have `on`. */
+static _Atomic int64_t next_due = INT64_MAX;
+static atomic_size_t n_on;
 
 static char *
 dup_or_null(const char *s)
@@ -81,6 +87,8 @@ slots_free(void)
 void
 timeline_load(const struct scenario *sc)
 {
+    size_t on = 0;
+
     fired_metric = metrics_counter("cybrid_mock_timeline_fired_total", NULL,
                                    "Timeline entries fired.");
     pthread_mutex_lock(&lock);
@@ -90,8 +98,11 @@ timeline_load(const struct scenario *sc)
     for (size_t i = 0; i < n_slots; i++) {
         entry_copy(&slots[i].e, &sc->timeline[i]);
         faults_counter_init(&slots[i].count, &slots[i].e.trigger);
+        on += slots[i].e.has_on;
     }
+    atomic_store(&n_on, on);
     start_ms = clock_now_ms();
+    atomic_store(&next_due, 0); /* the next tick works it out */
     snprintf(first_org, sizeof(first_org), "%s",
              sc->n_organizations ? sc->organizations[0].guid : "");
     memcpy(current, sc->limits, sizeof(current));
@@ -163,7 +174,10 @@ fire(struct slot *s)
 
 /* ---- triggers --------------------------------------------------------- */
 
-/* Fires the due `at` entries; returns ms until the next one, or -1. */
+/*
+ * Fires the due `at` entries; returns ms until the next one, or -1. The
+ * lock is held.
+ */
 static int64_t
 fire_due(void)
 {
@@ -180,12 +194,15 @@ fire_due(void)
         else if (next < 0 || due - now < next)
             next = due - now;
     }
+    atomic_store(&next_due, next < 0 ? INT64_MAX : now + next);
     return next;
 }
 
 void
 timeline_tick(void)
 {
+    if (clock_now_ms() < atomic_load(&next_due))
+        return;
     pthread_mutex_lock(&lock);
     fire_due();
     pthread_mutex_unlock(&lock);
@@ -279,6 +296,8 @@ timeline_stop(void)
     running = 0;
     pthread_mutex_lock(&lock);
     slots_free();
+    atomic_store(&n_on, 0);
+    atomic_store(&next_due, INT64_MAX);
     pthread_mutex_unlock(&lock);
 }
 
