@@ -40,6 +40,8 @@ static const struct flag flags[] = {
       "debug, info, warn, error or off (default info)"),
     F("log-format", K_FORMAT, log_format, "FORMAT",
       "text or json (default text)"),
+    F("probe", K_STR, probe_url, "URL",
+      "health-check the mock at URL (self: --listen's) and exit"),
     F("threads", K_INT, threads, "N", "worker threads (default 64)"),
     F("max-body", K_SIZE, max_body, "BYTES",
       "largest request body accepted (default 1048576)"),

@@ -23,6 +23,7 @@ struct config {
     int n_tls_names;
     enum log_level log_level;
     enum log_format log_format;
+    const char *probe_url; /* --probe: health check and exit */
     int threads;
     size_t max_body;
     const char *scenario;    /* --scenario FILE or built-in name, or NULL */

@@ -636,19 +636,21 @@ listen_spec(const char *listen, char *out, size_t cap, struct mock_err *err)
     return 0;
 }
 
-static void
-format_url(struct http_server *srv, int port)
+void
+http_local_url(const char *listen, int port, char *out, size_t cap)
 {
-    const char *listen = srv->opt.listen;
-    size_t host_len = (size_t)(strrchr(listen, ':') - listen);
+    const char *colon = strrchr(listen, ':');
+    size_t host_len = colon ? (size_t)(colon - listen) : strlen(listen);
     char host[96];
 
     snprintf(host, sizeof(host), "%.*s", (int)host_len, listen);
-    if (strcmp(host, "0.0.0.0") == 0)
+    if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0')
         snprintf(host, sizeof(host), "127.0.0.1");
     else if (strcmp(host, "[::]") == 0)
         snprintf(host, sizeof(host), "[::1]");
-    snprintf(srv->url, sizeof(srv->url), "https://%s:%d", host, port);
+    if (port < 0)
+        port = colon ? atoi(colon + 1) : 0;
+    snprintf(out, cap, "https://%s:%d", host, port);
 }
 
 struct http_server *
@@ -709,7 +711,8 @@ http_start(const struct http_options *opt, struct mock_err *err)
         err_set(err, MOCK_EIO, "no listening port after start");
         goto fail;
     }
-    format_url(srv, ports[0].port);
+    http_local_url(srv->opt.listen, ports[0].port, srv->url,
+                   sizeof(srv->url));
     return srv;
 fail:
     http_stop(srv);

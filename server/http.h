@@ -109,6 +109,12 @@ struct http_server *http_start(const struct http_options *opt,
                                struct mock_err *err);
 /* The base URL actually served, e.g. "https://127.0.0.1:40213". */
 const char *http_url(const struct http_server *srv);
+/*
+ * The URL a client on this machine uses to reach a listen address:
+ * "0.0.0.0:8443" -> "https://127.0.0.1:8443". A port below 0 takes the
+ * port from listen.
+ */
+void http_local_url(const char *listen, int port, char *out, size_t cap);
 /* Stops accepting, waits for workers, frees. NULL-safe. */
 void http_stop(struct http_server *srv);
 

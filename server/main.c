@@ -16,6 +16,7 @@
 #include "http.h"
 #include "identity.h"
 #include "log.h"
+#include "probe.h"
 #include "scenario.h"
 #include "tls.h"
 
@@ -233,6 +234,22 @@ main(int argc, char **argv)
                mg_version());
         config_free(&cfg);
         return 0;
+    }
+    if (cfg.probe_url != NULL) {
+        char *ca = xasprintf("%s/ca.pem", cfg.tls_dir);
+        char url[256];
+
+        /* "self": the health endpoint of the address in --listen. */
+        if (strcmp(cfg.probe_url, "self") == 0) {
+            http_local_url(cfg.listen, -1, url, sizeof(url) - 16);
+            strcat(url, "/__admin/health");
+        } else {
+            snprintf(url, sizeof(url), "%s", cfg.probe_url);
+        }
+        rc = probe_run(url, ca);
+        free(ca);
+        config_free(&cfg);
+        return rc;
     }
     log_setup(cfg.log_level, cfg.log_format, stderr);
     if (cfg.check != NULL) {
