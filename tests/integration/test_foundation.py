@@ -235,3 +235,32 @@ def test_json_log_lines_parse(start_mock):
     access = [x for x in lines if x.get("event") == "request"]
     assert access and access[0]["status"] == 200
     assert access[0]["path"] == "/__admin/health"
+
+
+def test_probe_reports_healthy_mock_and_exit_0(mock):
+    p = subprocess.run([BINARY, "--probe", mock.url + "/__admin/health",
+                        "--tls-dir", mock.tls_dir],
+                       capture_output=True, timeout=10)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().startswith("healthy ")
+
+
+def test_probe_self_uses_the_listen_address(mock):
+    addr = mock.url[len("https://"):]
+    p = subprocess.run([BINARY, "--probe", "self", "--listen", addr,
+                        "--tls-dir", mock.tls_dir],
+                       capture_output=True, timeout=10)
+    assert p.returncode == 0, p.stderr
+
+
+def test_probe_fails_on_untrusted_certificate_and_closed_port(mock, tmp_path):
+    untrusted = subprocess.run(
+        [BINARY, "--probe", mock.url + "/__admin/health",
+         "--tls-dir", str(tmp_path / "empty")],
+        capture_output=True, timeout=10)
+    assert untrusted.returncode == 1
+    assert b"unhealthy" in untrusted.stderr
+    closed = subprocess.run(
+        [BINARY, "--probe", "https://127.0.0.1:1/__admin/health",
+         "--tls-dir", mock.tls_dir], capture_output=True, timeout=10)
+    assert closed.returncode == 1
