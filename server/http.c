@@ -711,8 +711,7 @@ http_start(const struct http_options *opt, struct mock_err *err)
         err_set(err, MOCK_EIO, "no listening port after start");
         goto fail;
     }
-    http_local_url(srv->opt.listen, ports[0].port, srv->url,
-                   sizeof(srv->url));
+    http_local_url(srv->opt.listen, ports[0].port, srv->url, sizeof(srv->url));
     return srv;
 fail:
     http_stop(srv);
