@@ -326,6 +326,32 @@ def test_admin_routes_are_never_faulted(start_mock, tmp_path):
     c.close()
 
 
+def test_put_scenario_swaps_faults_and_a_refused_one_keeps_them(
+        start_mock, tmp_path):
+    mock = start(start_mock, tmp_path,
+                 "faults:\n  - {match: {path: /api/a}, respond: "
+                 "{status: 500}}\n")
+    c = mock.client()
+    assert c.get("/api/a").status == 500
+    yaml_type = {"Content-Type": "application/yaml"}
+    r = c.put("/__admin/scenario", "extends: default\nfaults:\n"
+              "  - {match: {path: /api/a}, action: rate_limit, times: 1}\n",
+              headers=yaml_type)
+    assert r.status == 200, r.body
+    assert r.json()["faults"][0]["action"] == "rate_limit"
+    assert c.get("/api/a").status == 429
+    assert c.get("/api/a").status == 404
+    r = c.put("/__admin/scenario", "extends: default\nfaults:\n"
+              "  - {match: {path: /api/a}, action: explode}\n",
+              headers=yaml_type)
+    assert r.status == 400
+    assert (r.json()["line"], r.json()["column"]) == (3, 37)
+    state = c.get("/__admin/scenario").json()["faults"]
+    assert state == [{"name": "fault-1", "action": "rate_limit",
+                      "matches": 2, "fired": 1}]
+    c.close()
+
+
 # ---- timeline --------------------------------------------------------------
 
 def test_timeline_at_fires_on_clock_advance(start_mock, tmp_path):

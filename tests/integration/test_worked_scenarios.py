@@ -229,10 +229,6 @@ def test_browser_cors_lists_three_origins(start_mock):
     listed = ["https://app.example.com", "https://admin.example.com",
               "http://localhost:3000"]
     assert bank["cors_allowed_origins"] == listed
-    probe = c.request("OPTIONS", "/api/banks", headers={
-        "Origin": listed[0], "Access-Control-Request-Method": "GET"})
-    if probe.status in (404, 405):
-        pytest.skip("this build does not serve the bank API's CORS yet")
     for origin in listed:
         r = c.request("OPTIONS", "/api/banks/" + BANK_GUID, headers={
             "Origin": origin, "Access-Control-Request-Method": "GET",
