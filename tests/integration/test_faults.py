@@ -438,6 +438,22 @@ def test_journal_bound_drops_oldest_and_counts(start_mock, tmp_path):
     c.close()
 
 
+def test_journal_size_from_the_environment_and_bad_sizes_refused(
+        start_mock, tmp_path):
+    import subprocess
+    from conftest import BINARY
+    mock = start_mock(env={"CYBRID_MOCK_JOURNAL_SIZE": "2"})
+    c = mock.client()
+    assert journal(c)["size"] == 2
+    c.close()
+    for bad in ("0", "1000001", "many"):
+        out = subprocess.run([BINARY, "--journal-size", bad,
+                              "--tls-dir", str(tmp_path / "bad")],
+                             capture_output=True, timeout=10)
+        assert out.returncode == 2, bad
+        assert b"--journal-size" in out.stderr
+
+
 def test_journal_entry_fields_and_no_secrets(client):
     org_client = ("mock-org-client-id", "mock-org-client-secret")
     tok = fetch_token(client, org_client)
