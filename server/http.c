@@ -598,7 +598,13 @@ on_http_error(struct mg_connection *conn, int status, const char *msg)
 static int
 on_log_message(const struct mg_connection *conn, const char *message)
 {
-    log_msg(LOG_WARN, "civetweb", "%s", message);
+    /*
+     * A client that drops a connection during the TLS handshake (a port
+     * probe, a load tool at its end) is routine, not a warning.
+     */
+    int routine = strstr(message, "sslize error") != NULL;
+
+    log_msg(routine ? LOG_DEBUG : LOG_WARN, "civetweb", "%s", message);
     return 1;
 }
 
