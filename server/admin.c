@@ -42,7 +42,7 @@ admin_shutdown(void)
 void
 admin_mark_start(void)
 {
-    started_us = http_now_us();
+    started_us = clock_mono_us();
 }
 
 static void
@@ -53,7 +53,7 @@ health(struct http_request *req)
     cJSON_AddStringToObject(body, "status", "ok");
     cJSON_AddStringToObject(body, "version", CYBRID_MOCK_VERSION);
     cJSON_AddNumberToObject(body, "uptime_seconds",
-                            (double)(http_now_us() - started_us) / 1e6);
+                            (double)(clock_mono_us() - started_us) / 1e6);
     http_reply_json(req, 200, body);
 }
 

@@ -198,7 +198,7 @@ access_log(const struct http_request *req)
     log_str(&l, "method", req->method);
     log_str(&l, "path", req->path);
     log_int(&l, "status", req->status);
-    log_int(&l, "duration_us", (long long)(http_now_us() - req->start_us));
+    log_int(&l, "duration_us", (long long)(clock_mono_us() - req->start_us));
     log_str(&l, "client", req->client_addr);
     if (req->token_type != NULL)
         log_str(&l, "token_type", req->token_type);

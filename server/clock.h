@@ -30,4 +30,7 @@ int64_t clock_offset_ms(void);
 /* Real monotonic milliseconds, for durations that must not jump. */
 int64_t clock_mono_ms(void);
 
+/* Real monotonic microseconds, for request durations. */
+int64_t clock_mono_us(void);
+
 #endif

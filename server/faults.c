@@ -10,6 +10,7 @@
 #include "faults.h"
 
 #include "app.h"
+#include "clock.h"
 #include "faultspec.h"
 #include "identity.h"
 #include "log.h"
@@ -371,10 +372,10 @@ faults_interrupted(void)
 static void
 pause_ms(int64_t ms)
 {
-    int64_t end = http_now_us() + ms * 1000;
+    int64_t end = clock_mono_us() + ms * 1000;
 
     while (!faults_interrupted()) {
-        int64_t left = end - http_now_us();
+        int64_t left = end - clock_mono_us();
         struct timespec ts;
 
         if (left <= 0)

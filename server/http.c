@@ -9,6 +9,7 @@
 #define _GNU_SOURCE /* POLLRDHUP */
 #include "http.h"
 
+#include "clock.h"
 #include "log.h"
 #include "tls.h"
 
@@ -35,15 +36,6 @@ struct http_server {
     char url[128];
     char tls_error[512];
 };
-
-int64_t
-http_now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* ---- routing ---------------------------------------------------------- */
 
@@ -519,12 +511,12 @@ http_abort(struct http_request *req)
 int
 http_hold(struct http_request *req, int64_t ms, int (*stop)(void))
 {
-    int64_t end = http_now_us() + ms * 1000;
+    int64_t end = clock_mono_us() + ms * 1000;
     int fd = request_fd(req);
 
-    while (http_now_us() < end && (stop == NULL || !stop())) {
+    while (clock_mono_us() < end && (stop == NULL || !stop())) {
         struct pollfd p = {fd, POLLRDHUP, 0};
-        int64_t left = (end - http_now_us()) / 1000;
+        int64_t left = (end - clock_mono_us()) / 1000;
 
         if (fd < 0) {
             usleep(100000);
@@ -547,7 +539,7 @@ fill_request(struct http_request *req, struct mg_connection *conn)
     req->ri = mg_get_request_info(conn);
     req->method = req->ri->request_method;
     req->query = req->ri->query_string;
-    req->start_us = http_now_us();
+    req->start_us = clock_mono_us();
     snprintf(req->client_addr, sizeof(req->client_addr), "%s",
              req->ri->remote_addr);
     guid_new(req->request_id);

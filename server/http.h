@@ -193,7 +193,4 @@ void http_abort(struct http_request *req);
  */
 int http_hold(struct http_request *req, int64_t ms, int (*stop)(void));
 
-/* Microseconds of monotonic time, for durations. */
-int64_t http_now_us(void);
-
 #endif

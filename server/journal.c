@@ -112,7 +112,7 @@ journal_record(const struct http_request *req, const struct journal_extra *x)
     e.real_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     copy(e.method, sizeof(e.method), req->method);
     e.status = req->aborted ? 0 : req->status;
-    e.duration_us = http_now_us() - req->start_us;
+    e.duration_us = clock_mono_us() - req->start_us;
     copy(e.client, sizeof(e.client), req->client_addr);
     copy(e.token_type, sizeof(e.token_type), req->token_type);
     copy(e.subject, sizeof(e.subject), x ? x->subject : NULL);

@@ -5,6 +5,7 @@
  */
 #include "unit.h"
 
+#include "clock.h"
 #include "journal.h"
 
 #include <stdio.h>
@@ -22,7 +23,7 @@ record(const char *path, int status, int aborted)
     snprintf(req.client_addr, sizeof(req.client_addr), "127.0.0.1");
     req.status = status;
     req.aborted = aborted;
-    req.start_us = http_now_us();
+    req.start_us = clock_mono_us();
     journal_record(&req, NULL);
 }
 
