@@ -77,10 +77,17 @@ main(int argc, char **argv)
     material.cert_file = argv[2];
     material.key_file = argv[3];
     snprintf(spec, sizeof(spec), "%ss", argv[1]);
-    const char *options[] = {"listening_ports", spec, "num_threads", "64",
-                             "enable_keep_alive", "yes",
-                             "keep_alive_timeout_ms", "5000", "tcp_nodelay",
-                             "1", NULL};
+    const char *options[] = {"listening_ports",
+                             spec,
+                             "num_threads",
+                             "64",
+                             "enable_keep_alive",
+                             "yes",
+                             "keep_alive_timeout_ms",
+                             "5000",
+                             "tcp_nodelay",
+                             "1",
+                             NULL};
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
