@@ -138,11 +138,9 @@ def peak_rss_mb(pid):
 def measure(args):
     tls = tempfile.mkdtemp(prefix="bench-tls-")
     ca = os.path.join(tls, "ca.pem")
-    scenario = os.path.join(ROOT, "bench", "scenario.yaml")
+    scenario = os.path.join(ROOT, "bench", "bench.yaml")
     cmd = [MOCK, "--listen", "127.0.0.1:0", "--tls-dir", tls,
-           "--log-level", "warn"]
-    if os.path.exists(scenario):
-        cmd += ["--scenario", scenario]
+           "--log-level", "warn", "--scenario", scenario]
     proc, url = start(cmd)
     rows, notes = {}, []
     try:
@@ -164,6 +162,14 @@ def measure(args):
             lua(os.path.join(OUT, "patch.lua"), "PATCH",
                 json.dumps({"name": "Benchmark Bank"}),
                 dict(auth, **{"Content-Type": "application/json"})))
+        with open(os.path.join(ROOT, "bench", "bench-faults.yaml")) as f:
+            text = f.read()
+        https(url + "/__admin/scenario", ca, "PUT", text.encode(),
+              {"Content-Type": "application/yaml"})
+        tok = token(url, ca)
+        auth = {"Authorization": "Bearer " + tok}
+        rows["GET bank, fault rule + journal (mock)"] = wrk(
+            bank_url, args.duration, headers=auth)
     finally:
         stop(proc)
 

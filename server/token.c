@@ -15,13 +15,16 @@
 #include "authcache.h"
 #include "cidr.h"
 #include "jwt.h"
+#include "log.h"
 #include "scopes.h"
 #include "tls.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const audiences[] = {
     "https://bank.sandbox.cybrid.app",
@@ -37,19 +40,30 @@ static _Atomic int64_t ttl_customer = TOKEN_DEFAULT_TTL;
 
 /* ---- set-up ----------------------------------------------------------- */
 
-int
-token_init(const char *dir, struct mock_err *err)
+/*
+ * A signing key already on disk is read before the server starts (a
+ * millisecond). A missing one is made on a thread of its own, because an
+ * RSA-2048 key takes from a tenth of a second to seconds to find, and the
+ * listener should not wait for it: whatever needs the key (minting,
+ * verifying, the JWKS) waits on key_ready instead.
+ */
+static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t key_cond = PTHREAD_COND_INITIALIZER;
+static atomic_int key_state; /* KEY_NONE, KEY_MAKING, KEY_READY, KEY_FAILED */
+static pthread_t key_thread;
+static int key_thread_started;
+static char *key_path;
+static struct mock_err key_err;
+
+enum { KEY_NONE, KEY_MAKING, KEY_READY, KEY_FAILED };
+
+/* Installs pkey as the signing key; 0 or a negative code. */
+static int
+install_key(EVP_PKEY *pkey, struct mock_err *err)
 {
-    char *path;
-    EVP_PKEY *pkey;
     cJSON *jwks;
     int rc;
 
-    if (tls_make_dir(dir, err) != 0)
-        return err->code;
-    path = xasprintf("%s/signing-key.pem", dir);
-    pkey = tls_load_or_make_key(path, jwt_make_key, err);
-    free(path);
     if (pkey == NULL)
         return err->code ? err->code : MOCK_ECRYPTO;
     jwt_key_free(&key);
@@ -60,24 +74,96 @@ token_init(const char *dir, struct mock_err *err)
     cJSON_free(jwks_text);
     jwks_text = cJSON_PrintUnformatted(jwks);
     cJSON_Delete(jwks);
+    return 0;
+}
+
+static void
+finish_key(int rc)
+{
+    pthread_mutex_lock(&key_lock);
+    atomic_store(&key_state, rc == 0 ? KEY_READY : KEY_FAILED);
+    pthread_cond_broadcast(&key_cond);
+    pthread_mutex_unlock(&key_lock);
+}
+
+static void *
+make_key_thread(void *arg)
+{
+    EVP_PKEY *pkey = tls_load_or_make_key(key_path, jwt_make_key, &key_err);
+    int rc = install_key(pkey, &key_err);
+
+    (void)arg;
+    if (rc != 0)
+        log_msg(LOG_ERROR, "token", "no signing key: %s", key_err.msg);
+    finish_key(rc);
+    return NULL;
+}
+
+/* 1 once the key is usable; waits while it is being made. */
+static int
+key_ready(void)
+{
+    int state = atomic_load(&key_state);
+
+    if (state == KEY_MAKING) {
+        pthread_mutex_lock(&key_lock);
+        while ((state = atomic_load(&key_state)) == KEY_MAKING)
+            pthread_cond_wait(&key_cond, &key_lock);
+        pthread_mutex_unlock(&key_lock);
+    }
+    return state == KEY_READY;
+}
+
+int
+token_init(const char *dir, struct mock_err *err)
+{
+    int rc;
+
+    if (tls_make_dir(dir, err) != 0)
+        return err->code;
     authcache_init();
     authcache_clear();
+    free(key_path);
+    key_path = xasprintf("%s/signing-key.pem", dir);
+    if (access(key_path, F_OK) == 0) {
+        rc =
+            install_key(tls_load_or_make_key(key_path, jwt_make_key, err), err);
+        finish_key(rc);
+        return rc;
+    }
+    atomic_store(&key_state, KEY_MAKING);
+    key_thread_started =
+        pthread_create(&key_thread, NULL, make_key_thread, NULL) == 0;
+    if (!key_thread_started) {
+        atomic_store(&key_state, KEY_NONE);
+        rc =
+            install_key(tls_load_or_make_key(key_path, jwt_make_key, err), err);
+        finish_key(rc);
+        return rc;
+    }
     return 0;
 }
 
 void
 token_shutdown(void)
 {
+    if (key_thread_started) {
+        pthread_join(key_thread, NULL);
+        key_thread_started = 0;
+    }
     jwt_key_free(&key);
     cJSON_free(jwks_text);
     jwks_text = NULL;
+    free(key_path);
+    key_path = NULL;
+    atomic_store(&key_state, KEY_NONE);
     authcache_shutdown();
 }
 
 const char *
 token_jwks(void)
 {
-    return jwks_text ? jwks_text : "{\"keys\":[]}";
+    return key_ready() && jwks_text ? jwks_text : "{\"keys\":[]}";
 }
 
 void
@@ -124,7 +210,7 @@ token_mint(enum token_type t, const char *sub, const uint64_t scopes[2],
     char jti[37];
     char *token;
 
-    if (key.pkey == NULL) {
+    if (!key_ready() || key.pkey == NULL) {
         cJSON_Delete(properties);
         err_set(err, MOCK_ECRYPTO, "no signing key is loaded");
         return NULL;
@@ -265,7 +351,7 @@ verify(const char *text, struct principal *p, struct mock_err *err)
     cJSON *claims;
     int rc;
 
-    if (key.pkey == NULL)
+    if (!key_ready() || key.pkey == NULL)
         return err_set(err, MOCK_EINVAL, "no signing key is loaded");
     rc = jwt_verify(&key, text, &claims, err);
     if (rc != 0)
