@@ -315,10 +315,13 @@ issue(struct http_request *req, struct token_req *tr)
     struct mock_err err = {0};
     char addr[RATELIMIT_ADDR_MAX];
     uint64_t scopes[2];
-    int64_t now = clock_now(), ttl;
+    int64_t now, ttl;
     char *token, *scope_text, btype[32];
     cJSON *props, *body;
 
+    /* A key still being made at start-up is waited for before "now". */
+    token_ready();
+    now = clock_now();
     identity_client_addr(req, addr, sizeof(addr));
     cc.addr = addr;
     if (store_with_application(tr->client_id, check_client, &cc) != 0 ||

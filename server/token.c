@@ -19,7 +19,9 @@
 #include "scopes.h"
 #include "tls.h"
 
+#include <openssl/rsa.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,22 +88,49 @@ finish_key(int rc)
     pthread_mutex_unlock(&key_lock);
 }
 
+static atomic_int key_abandon; /* set at shutdown: stop making the key */
+
+/* OpenSSL's progress callback: returning 0 abandons the generation. */
+static int
+keygen_progress(EVP_PKEY_CTX *ctx)
+{
+    (void)ctx;
+    return !atomic_load(&key_abandon);
+}
+
+/* An RSA-2048 key, like jwt_make_key, but one a shutdown can cut short. */
+static EVP_PKEY *
+make_key_abandonable(void)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    EVP_PKEY *pkey = NULL;
+
+    if (ctx != NULL && EVP_PKEY_keygen_init(ctx) == 1 &&
+        EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048) == 1) {
+        EVP_PKEY_CTX_set_cb(ctx, keygen_progress);
+        if (EVP_PKEY_keygen(ctx, &pkey) != 1)
+            pkey = NULL;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    return pkey;
+}
+
 static void *
 make_key_thread(void *arg)
 {
-    EVP_PKEY *pkey = tls_load_or_make_key(key_path, jwt_make_key, &key_err);
+    EVP_PKEY *pkey =
+        tls_load_or_make_key(key_path, make_key_abandonable, &key_err);
     int rc = install_key(pkey, &key_err);
 
     (void)arg;
-    if (rc != 0)
+    if (rc != 0 && !atomic_load(&key_abandon))
         log_msg(LOG_ERROR, "token", "no signing key: %s", key_err.msg);
     finish_key(rc);
     return NULL;
 }
 
-/* 1 once the key is usable; waits while it is being made. */
-static int
-key_ready(void)
+int
+token_ready(void)
 {
     int state = atomic_load(&key_state);
 
@@ -112,6 +141,20 @@ key_ready(void)
         pthread_mutex_unlock(&key_lock);
     }
     return state == KEY_READY;
+}
+
+/* Starts the key thread with every signal blocked: signals are main's. */
+static int
+start_key_thread(void)
+{
+    sigset_t all, old;
+    int rc;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&key_thread, NULL, make_key_thread, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc == 0;
 }
 
 int
@@ -132,8 +175,8 @@ token_init(const char *dir, struct mock_err *err)
         return rc;
     }
     atomic_store(&key_state, KEY_MAKING);
-    key_thread_started =
-        pthread_create(&key_thread, NULL, make_key_thread, NULL) == 0;
+    atomic_store(&key_abandon, 0);
+    key_thread_started = start_key_thread();
     if (!key_thread_started) {
         atomic_store(&key_state, KEY_NONE);
         rc =
@@ -148,6 +191,7 @@ void
 token_shutdown(void)
 {
     if (key_thread_started) {
+        atomic_store(&key_abandon, 1);
         pthread_join(key_thread, NULL);
         key_thread_started = 0;
     }
@@ -163,7 +207,7 @@ token_shutdown(void)
 const char *
 token_jwks(void)
 {
-    return key_ready() && jwks_text ? jwks_text : "{\"keys\":[]}";
+    return token_ready() && jwks_text ? jwks_text : "{\"keys\":[]}";
 }
 
 void
@@ -210,7 +254,7 @@ token_mint(enum token_type t, const char *sub, const uint64_t scopes[2],
     char jti[37];
     char *token;
 
-    if (!key_ready() || key.pkey == NULL) {
+    if (!token_ready() || key.pkey == NULL) {
         cJSON_Delete(properties);
         err_set(err, MOCK_ECRYPTO, "no signing key is loaded");
         return NULL;
@@ -351,7 +395,7 @@ verify(const char *text, struct principal *p, struct mock_err *err)
     cJSON *claims;
     int rc;
 
-    if (!key_ready() || key.pkey == NULL)
+    if (!token_ready() || key.pkey == NULL)
         return err_set(err, MOCK_EINVAL, "no signing key is loaded");
     rc = jwt_verify(&key, text, &claims, err);
     if (rc != 0)

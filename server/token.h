@@ -29,6 +29,12 @@
  */
 int token_init(const char *dir, struct mock_err *err);
 
+/*
+ * Waits until the signing key is usable (token_init may still be making
+ * it); returns 1 when it is, 0 when making it failed.
+ */
+int token_ready(void);
+
 /* Frees the key and empties the cache. */
 void token_shutdown(void);
 
