@@ -421,13 +421,6 @@ def test_access_log_names_the_token_type(start_mock):
 
 # ---- POST /api/customer_tokens -----------------------------------------
 
-def default_customer_exists(client, tokens):
-    """The bank module serves the fixture customers; until it does, the
-    default customer is not in the store."""
-    r = client.get("/api/customers/" + CUSTOMER_GUID, token=tokens.bank)
-    return r.status == 200
-
-
 @pytest.mark.parametrize("body,status", [
     ({"scopes": ["customers:read"]}, 400),
     ({"customer_guid": 5, "scopes": ["customers:read"]}, 400),
@@ -464,8 +457,6 @@ def test_customer_token_malformed_json_and_content_type(client, tokens):
 
 
 def test_customer_token_for_default_customer(client, tokens):
-    if not default_customer_exists(client, tokens):
-        pytest.skip("the bank module does not serve the fixture customers")
     r = client.post("/api/customer_tokens",
                     {"customer_guid": CUSTOMER_GUID,
                      "scopes": ["customers:read", "accounts:read"]},
@@ -635,12 +626,10 @@ fixtures:
        "other_customer": OTHER_CUSTOMER}
 
 
-def two_banks(client, tokens):
+def two_banks(client):
     r = client.put("/__admin/scenario", TWO_BANKS,
                    headers={"Content-Type": "application/yaml"})
     assert r.status == 200, r.body
-    if not default_customer_exists(client, tokens):
-        pytest.skip("the bank module does not serve the fixture customers")
 
 
 def customer_token_status(client, token, customer):
@@ -650,7 +639,7 @@ def customer_token_status(client, token, customer):
 
 
 def test_customer_token_for_another_banks_customer_is_422(client, tokens):
-    two_banks(client, tokens)
+    two_banks(client)
     other = fetch_token(client, OTHER_CLIENT)["access_token"]
     assert customer_token_status(client, other, OTHER_CUSTOMER).status == 201
     r = customer_token_status(client, tokens.bank, OTHER_CUSTOMER)
@@ -660,7 +649,7 @@ def test_customer_token_for_another_banks_customer_is_422(client, tokens):
 
 
 def test_customer_token_used_on_another_customer_is_404(client, tokens):
-    two_banks(client, tokens)
+    two_banks(client)
     mine = tokens.customer(["customers:read"])
     assert client.get("/api/customers/" + CUSTOMER_GUID,
                       token=mine).status == 200
@@ -729,8 +718,6 @@ def customer_token_with(client, bank_token, **extra):
 
 
 def test_customer_token_ip_allowlist_is_enforced(client, tokens):
-    if not default_customer_exists(client, tokens):
-        pytest.skip("the bank module does not serve the fixture customers")
     me = "/api/customers/" + CUSTOMER_GUID
     far = customer_token_with(client, tokens.bank,
                               ip_allowlist=["10.0.0.0/8"])
@@ -744,8 +731,6 @@ def test_customer_token_ip_allowlist_is_enforced(client, tokens):
 def test_customer_token_inherits_the_bank_allowlist(client, tokens):
     put_scenario(client, bank_ips="[127.0.0.1]",
                  extra="rate_limits:\n  trusted_proxies: [127.0.0.1]")
-    if not default_customer_exists(client, tokens):
-        pytest.skip("the bank module does not serve the fixture customers")
     me = "/api/customers/" + CUSTOMER_GUID
     bank = fetch_token(client, BANK_CLIENT)["access_token"]
     inherited = customer_token_with(client, bank)
@@ -761,8 +746,6 @@ def test_customer_token_inherits_the_bank_allowlist(client, tokens):
 
 
 def test_official_id_sdk_creates_a_customer_token(mock, client, tokens):
-    if not default_customer_exists(client, tokens):
-        pytest.skip("the bank module does not serve the fixture customers")
     import cybrid_api_id as api
     from cybrid_api_id.api import customer_tokens_idp_api
     from cybrid_api_id.model.post_customer_token import PostCustomerToken
