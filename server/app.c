@@ -189,6 +189,7 @@ app_shutdown(void)
 static void
 access_log(const struct http_request *req)
 {
+    const struct request_state *st = req->app;
     struct log_line l;
 
     if (!log_enabled(LOG_INFO))
@@ -204,6 +205,8 @@ access_log(const struct http_request *req)
         log_str(&l, "token_type", req->token_type);
     if (req->error_code != NULL)
         log_str(&l, "code", req->error_code);
+    if (st != NULL && st->fault.name[0] != '\0')
+        log_str(&l, "fault", st->fault.name);
     log_end(&l);
 }
 

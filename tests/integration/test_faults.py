@@ -112,6 +112,8 @@ def test_respond_answers_status_headers_and_cybrid_error_body(
     assert (r.status, r.body, r.header("Content-Type")) == (
         418, b"tea", "text/plain")
     c.close()
+    assert "path=/api/things/1 status=503" in mock.stderr()
+    assert "fault=down" in mock.stderr()
 
 
 def test_after_and_times_fire_on_the_matches_they_say(start_mock, tmp_path):
