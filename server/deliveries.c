@@ -468,7 +468,8 @@ response_text(const struct outbound_result *r)
 }
 
 static struct job *make_replay(const struct job *j,
-                               const struct outbound_request *rq);
+                               const struct outbound_request *rq,
+                               int64_t sent_ms);
 
 /*
  * One attempt of a delivery (or the replay of one). Returns the job to
@@ -485,7 +486,7 @@ run_job(struct outbound *ob, struct job *j, const struct webhook_config *c,
     struct target t;
     char sig[OUTBOUND_SIG_LEN + 1];
     char *text;
-    int64_t delay;
+    int64_t delay, sent_ms;
 
     *extra = NULL;
     if (target_get(j->subscription, &t) != 0) {
@@ -507,6 +508,7 @@ run_job(struct outbound *ob, struct job *j, const struct webhook_config *c,
     }
     j->attempts++;
     sign_request(j, &t, &rq, sig);
+    sent_ms = clock_now_ms();
     send_one(ob, j, &rq, "delivery", &res);
     if (j->tamper == WEBHOOK_TAMPER_DUPLICATE) {
         struct outbound_result dup;
@@ -514,7 +516,7 @@ run_job(struct outbound *ob, struct job *j, const struct webhook_config *c,
         send_one(ob, j, &rq, "duplicate", &dup);
     }
     if (j->tamper == WEBHOOK_TAMPER_REPLAY && j->attempts == 1)
-        *extra = make_replay(j, &rq);
+        *extra = make_replay(j, &rq, sent_ms);
     target_free(&t);
 
     o.attempts = j->attempts;
@@ -539,7 +541,8 @@ run_job(struct outbound *ob, struct job *j, const struct webhook_config *c,
 }
 
 static struct job *
-make_replay(const struct job *j, const struct outbound_request *rq)
+make_replay(const struct job *j, const struct outbound_request *rq,
+            int64_t sent_ms)
 {
     struct job *r = xcalloc(1, sizeof(*r));
 
@@ -550,7 +553,8 @@ make_replay(const struct job *j, const struct outbound_request *rq)
     r->timestamp = rq->timestamp;
     snprintf(r->signature, sizeof(r->signature), "%s",
              rq->signature ? rq->signature : "");
-    r->due_ms = clock_now_ms() + WEBHOOK_REPLAY_DELAY_MS;
+    /* A minute after the original left, whenever its answer came. */
+    r->due_ms = sent_ms + WEBHOOK_REPLAY_DELAY_MS;
     return r;
 }
 

@@ -95,6 +95,29 @@ class Client:
             self.conn = None
 
 
+_SIGNING_KEY = None
+
+
+def shared_signing_key():
+    """One RSA-2048 signing key (PEM) for every mock of this test run.
+
+    A mock whose TLS directory has no signing-key.pem makes one, which
+    takes from a tenth of a second to seconds; tests give each new
+    directory this key instead, so starts are fast and a scenario's
+    virtual timeline is not shifted by key generation. Tests of the key
+    itself pass fresh_key=True.
+    """
+    global _SIGNING_KEY
+    if _SIGNING_KEY is None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        _SIGNING_KEY = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption())
+    return _SIGNING_KEY
+
+
 class Mock:
     """One running cybrid-mock process."""
 
@@ -108,8 +131,13 @@ class Mock:
         self.proc = None
         self.url = None
 
-    def start(self, timeout=10.0):
+    def start(self, timeout=10.0, fresh_key=False):
         os.makedirs(self.tls_dir, exist_ok=True)
+        key = os.path.join(self.tls_dir, "signing-key.pem")
+        if not fresh_key and not os.path.exists(key):
+            fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(shared_signing_key())
         self.stderr_file = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
             [BINARY] + self.args, stdout=subprocess.PIPE,
@@ -172,10 +200,10 @@ def start_mock(tmp_path):
     """Starts mocks with extra arguments; stops them all after the test."""
     started = []
 
-    def start(*args, env=None, tls_dir=None):
+    def start(*args, env=None, tls_dir=None, fresh_key=False):
         m = Mock(tls_dir or tmp_path / ("tls%d" % len(started)), args, env)
         started.append(m)
-        return m.start()
+        return m.start(fresh_key=fresh_key)
 
     yield start
     for m in started:

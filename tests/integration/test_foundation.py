@@ -264,3 +264,24 @@ def test_probe_fails_on_untrusted_certificate_and_closed_port(mock, tmp_path):
         [BINARY, "--probe", "https://127.0.0.1:1/__admin/health",
          "--tls-dir", mock.tls_dir], capture_output=True, timeout=10)
     assert closed.returncode == 1
+
+
+def test_fresh_start_makes_a_signing_key_and_the_first_token_waits(
+        start_mock):
+    m = start_mock(fresh_key=True)
+    c = m.client()
+    r = c.post("/oauth/token", {"grant_type": "client_credentials",
+                                "client_id": "mock-bank-client-id",
+                                "client_secret": "mock-bank-client-secret"})
+    assert r.status == 200
+    key = os.path.join(m.tls_dir, "signing-key.pem")
+    assert os.stat(key).st_mode & 0o777 == 0o600
+    jwks = c.get("/oauth/discovery/keys").json()
+    assert len(jwks["keys"]) == 1 and jwks["keys"][0]["alg"] == "RS512"
+
+
+def test_stop_during_signing_key_generation_is_clean(start_mock):
+    m = start_mock(fresh_key=True)
+    began = time.monotonic()
+    assert m.stop() == 0
+    assert time.monotonic() - began < 2.0

@@ -312,7 +312,7 @@ def test_restart_with_same_tls_dir_keeps_issued_tokens_valid(start_mock,
     assert c.get("/oauth/discovery/keys").json()["keys"][0]["kid"] == kid
     assert authed(c, token).status == 400
     c.close()
-    other = start_mock(tls_dir=tmp_path / "other")
+    other = start_mock(tls_dir=tmp_path / "other", fresh_key=True)
     c = other.client()
     cybrid_error(authed(c, token), 401, "unauthorized")
     c.close()
