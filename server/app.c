@@ -6,6 +6,7 @@
 #include "app.h"
 
 #include "admin.h"
+#include "audit.h"
 #include "bank.h"
 #include "clock.h"
 #include "customer.h"
@@ -42,6 +43,10 @@ struct request_state {
     struct principal principal;
     int authenticated;
     struct fault_decision fault; /* name "" when none fired */
+    /* a token the handler issued (app_note_issued), for the audit */
+    int has_issued;
+    struct audit_issued issued;
+    char issued_client[128], issued_subject[33], issued_jti[37];
 };
 
 /* SHA-256 of the admin token; compared in constant time. */
@@ -100,6 +105,8 @@ app_init(struct scenario *sc, const struct app_options *opt)
     add_routes(r, n);
     r = customer_routes(&n);
     add_routes(r, n);
+    r = audit_routes(&n);
+    add_routes(r, n);
     ratelimit_init(RATELIMIT_DEFAULT_ADDRESSES, RATELIMIT_DEFAULT_STRIPES);
     app_replace(sc);
     if (webhooks_start(WEBHOOK_WORKERS, &err) != 0 ||
@@ -127,6 +134,7 @@ app_load(const struct scenario *sc)
     webhooks_load(sc);
     faults_load(sc);
     timeline_load(sc);
+    audit_load(sc);
 }
 
 void
@@ -216,6 +224,28 @@ app_request_principal(const struct http_request *req)
     const struct request_state *st = req->app;
 
     return st != NULL && st->authenticated ? &st->principal : NULL;
+}
+
+void
+app_note_issued(struct http_request *req, const struct principal *p,
+                const char *client_id)
+{
+    struct request_state *st = req->app;
+
+    if (st == NULL)
+        return;
+    snprintf(st->issued_client, sizeof(st->issued_client), "%s",
+             client_id ? client_id : "");
+    memcpy(st->issued_subject, p->subject, sizeof(st->issued_subject));
+    memcpy(st->issued_jti, p->jti, sizeof(st->issued_jti));
+    st->issued.type = p->type;
+    st->issued.client_id = client_id ? st->issued_client : NULL;
+    st->issued.subject = st->issued_subject;
+    st->issued.jti = st->issued_jti;
+    memcpy(st->issued.scopes, p->scopes, sizeof(st->issued.scopes));
+    st->issued.issued_at = p->issued_at;
+    st->issued.expires_at = p->expires_at;
+    st->has_issued = 1;
 }
 
 /* Runs the policy's steps, then the handler. */
@@ -327,6 +357,98 @@ journal(const struct http_request *req, const struct request_state *st)
     journal_record(req, &x);
 }
 
+/* The answer's Retry-After in seconds, or -1. */
+static int64_t
+retry_after(const struct http_request *req)
+{
+    for (int i = 0; i < req->n_extra; i++) {
+        if (strcasecmp(req->extra[i].name, "Retry-After") == 0)
+            return strtoll(req->extra[i].value, NULL, 10);
+    }
+    return -1;
+}
+
+static enum token_type
+type_named(const char *name)
+{
+    if (name == NULL)
+        return TOKEN_NONE;
+    if (strcmp(name, "bank") == 0)
+        return TOKEN_BANK;
+    if (strcmp(name, "organization") == 0)
+        return TOKEN_ORGANIZATION;
+    return strcmp(name, "customer") == 0 ? TOKEN_CUSTOMER : TOKEN_NONE;
+}
+
+/*
+ * The customer a customer token could reach with this request: the
+ * {customer_guid} of the route or a customer_guid query parameter, on a
+ * route that takes customer tokens.
+ */
+static const char *
+customer_named(const struct http_request *req, char *buf, size_t cap)
+{
+    const struct route_policy *policy =
+        req->route ? req->route->policy : NULL;
+    const char *pat, *at;
+    int idx = 0;
+
+    if (policy == NULL || (policy->token_types & TOKEN_CUSTOMER) == 0)
+        return NULL;
+    pat = req->route->pattern;
+    at = strstr(pat, "{customer_guid}");
+    if (at != NULL) {
+        for (const char *c = pat; c < at; c++)
+            idx += *c == '{';
+        return idx < req->n_params ? req->params[idx] : NULL;
+    }
+    if (req->query != NULL &&
+        http_query_param(req, "customer_guid", buf, cap) > 0)
+        return buf;
+    return NULL;
+}
+
+/* Tells the audit what this request did (see audit.h). */
+static void
+audit(struct http_request *req, struct request_state *st)
+{
+    struct audit_request q = {0};
+    char addr[RATELIMIT_ADDR_MAX], jti[37], cust[40];
+    const struct route_policy *policy =
+        req->route ? req->route->policy : NULL;
+
+    identity_client_addr(req, addr, sizeof(addr));
+    q.request_id = req->request_id;
+    q.method = req->method;
+    q.path = req->path;
+    q.route = req->route ? req->route->pattern : NULL;
+    q.query = req->query;
+    q.status = req->status;
+    q.client_addr = addr;
+    q.has_origin = http_header(req, "Origin") != NULL;
+    q.now_ms = clock_now_ms();
+    q.token_type = type_named(req->token_type);
+    if (st->authenticated) {
+        q.token_type = st->principal.type;
+        q.subject = st->principal.subject;
+        q.jti = st->principal.jti;
+        q.scopes = st->principal.scopes;
+        q.scope_used = policy ? policy->scope : NULL;
+    }
+    if (req->status == 401 && identity_token_expired(req, jti)) {
+        q.token_expired = 1;
+        q.jti = jti;
+    }
+    q.customer_guid = customer_named(req, cust, sizeof(cust));
+    q.rate_limited = req->error_code != NULL &&
+                     strcmp(req->error_code, "rate_limited") == 0;
+    q.retry_after = req->status == 429 ? retry_after(req) : -1;
+    q.issued = st->has_issued ? &st->issued : NULL;
+    q.body = req->body;
+    q.body_len = req->body_len;
+    audit_request(&q);
+}
+
 void
 app_dispatch(struct http_request *req)
 {
@@ -351,7 +473,9 @@ app_dispatch(struct http_request *req)
     metrics_request(req->route != NULL ? req->route->name : "unmatched",
                     req->aborted ? 0 : req->status);
     access_log(req);
-    if (!admin)
+    if (!admin) {
         journal(req, &st);
+        audit(req, &st);
+    }
     req->app = NULL;
 }

@@ -101,4 +101,12 @@ struct principal;
  */
 const struct principal *app_request_principal(const struct http_request *req);
 
+/*
+ * Tells the request path that the handler issued a token (its principal
+ * as read back, and the client_id for /oauth/token, or NULL), for the
+ * audit. Copies what it keeps; never the token itself.
+ */
+void app_note_issued(struct http_request *req, const struct principal *p,
+                     const char *client_id);
+
 #endif

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include "audit.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -12,7 +14,16 @@
 #include <string.h>
 #include <unistd.h>
 
-enum kind { K_STR, K_INT, K_SIZE, K_LEVEL, K_FORMAT, K_NAMES, K_BOOL };
+enum kind {
+    K_STR,
+    K_INT,
+    K_SIZE,
+    K_LEVEL,
+    K_FORMAT,
+    K_NAMES,
+    K_BOOL,
+    K_SEVERITY
+};
 
 struct flag {
     const char *name; /* without the leading dashes */
@@ -53,6 +64,9 @@ static const struct flag flags[] = {
       "requests kept in the journal (default 10000, at most 1000000)"),
     F("admin-token", K_STR, admin_token, "TOKEN",
       "require Authorization: Bearer TOKEN on /__admin/ (but health)"),
+    F("fail-on", K_SEVERITY, fail_on, "SEVERITY",
+      "exit 3 at shutdown if the audit found critical, warning or info "
+      "findings (at or above)"),
     F("help", K_BOOL, show_help, NULL, "print this help and exit"),
     F("version", K_BOOL, show_version, NULL, "print the version and exit"),
 };
@@ -123,6 +137,7 @@ set_flag(struct config *cfg, const struct flag *f, const char *value,
 {
     char *field = (char *)cfg + f->offset;
     long long n = 0;
+    enum audit_severity sev;
 
     switch (f->kind) {
     case K_STR:
@@ -133,7 +148,7 @@ set_flag(struct config *cfg, const struct flag *f, const char *value,
     case K_INT:
         if (parse_number(f->name, value, 1024, &n, err) != 0)
             return MOCK_EINVAL;
-        *(int *)field = (int)n;
+        *(int *)field = (int)sev;
         return 0;
     case K_SIZE:
         if (parse_number(f->name, value, 1LL << 30, &n, err) != 0)
@@ -155,6 +170,14 @@ set_flag(struct config *cfg, const struct flag *f, const char *value,
         return 0;
     case K_NAMES:
         return add_names(cfg, value, err);
+    case K_SEVERITY:
+        if (audit_severity_parse(value, &sev) != 0)
+            return err_set(err, MOCK_EINVAL,
+                           "--fail-on wants critical, warning or info, got "
+                           "\"%s\"",
+                           value);
+        *(int *)field = (int)sev;
+        return 0;
     case K_BOOL:
         *(int *)field = 1;
         return 0;
@@ -231,6 +254,7 @@ config_parse(struct config *cfg, int argc, char **argv, struct mock_err *err)
     cfg->threads = 64;
     cfg->max_body = 1024 * 1024;
     cfg->journal_size = 10000;
+    cfg->fail_on = -1;
     if (read_environment(cfg, err) != 0)
         return MOCK_EINVAL;
     names_from_env = cfg->n_tls_names;

@@ -30,6 +30,8 @@ struct config {
     const char *check;       /* --check FILE, or NULL */
     const char *admin_token; /* --admin-token, or NULL: admin API open */
     size_t journal_size;     /* --journal-size (entries) */
+    int fail_on; /* --fail-on: exit 3 at shutdown when the audit found
+                    something this severe (0 info .. 2 critical); -1 no */
     int show_help;
     int show_version;
     char *owned[TLS_MAX_NAMES + 4]; /* strings this struct allocated */

@@ -16,6 +16,7 @@
 #include "deliveries.h"
 
 #include "attemptlog.h"
+#include "audit.h"
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
@@ -437,6 +438,7 @@ send_one(struct outbound *ob, const struct job *j,
     e.attempt = j->attempts;
     e.must_reject = must_reject(j, what);
     attemptlog_add(&e, j->gen);
+    audit_webhook_attempt(&e);
     log_attempt(&e);
     metrics_inc(is_2xx(res) ? m_ok : res->status ? m_refused : m_error);
     if (e.must_reject && is_2xx(res))

@@ -266,6 +266,24 @@ identity_token_type(const struct http_request *req)
     return p.type;
 }
 
+int
+identity_token_expired(const struct http_request *req, char jti[37])
+{
+    const char *auth = http_header(req, "Authorization");
+    struct mock_err err = {0};
+    struct principal p;
+    int rc;
+
+    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
+        return 0;
+    memset(&p, 0, sizeof(p));
+    rc = token_read(auth + 7, clock_now(), &p, &err);
+    if (rc != MOCK_ELIMIT && !(rc == 0 && expired_early(&p)))
+        return 0;
+    memcpy(jti, p.jti, 37);
+    return 1;
+}
+
 const struct principal *
 identity_principal(const struct http_request *req)
 {
@@ -276,6 +294,18 @@ int
 identity_has_scope(const struct principal *p, const char *scope)
 {
     return p != NULL && scopes_has(p->scopes, scopes_index(scope));
+}
+
+/* Reads back a token just minted and tells the request path of it. */
+void
+identity_note_issued(struct http_request *req, const char *token,
+                     const char *client_id)
+{
+    struct mock_err err = {0};
+    struct principal p;
+
+    if (token_read(token, clock_now(), &p, &err) == 0)
+        app_note_issued(req, &p, client_id);
 }
 
 /* ---- POST /api/customer_tokens ---------------------------------------- */
@@ -533,6 +563,7 @@ customer_tokens(struct http_request *req)
         http_reply_error(req, 500, "error", "%s", err.msg);
         return;
     }
+    identity_note_issued(req, token, NULL);
     log_customer_token(p->bank_guid, guid);
     cJSON_Delete(body);
     out = cJSON_CreateObject();

@@ -93,6 +93,19 @@ char *identity_mint(enum token_type t, const char *sub,
                     const uint64_t scopes[2], cJSON *properties, int64_t now,
                     struct mock_err *err);
 
+/*
+ * 1 when the request's Bearer token is one of ours and has expired by
+ * now (its jti copied into jti), else 0. For the audit, after a 401.
+ */
+int identity_token_expired(const struct http_request *req, char jti[37]);
+
+/*
+ * Reads back a token just minted (warming the token cache) and reports it
+ * to the request path with app_note_issued(); client_id may be NULL.
+ */
+void identity_note_issued(struct http_request *req, const char *token,
+                          const char *client_id);
+
 /* 1 when the principal holds the scope (e.g. "banks:write"). */
 int identity_has_scope(const struct principal *p, const char *scope);
 

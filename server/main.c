@@ -4,7 +4,8 @@
  *
  * Signals are blocked before any thread starts and taken with sigwait()
  * here, so no handler runs on a worker thread. SIGINT and SIGTERM stop
- * the server and exit 0. SIGHUP reloads the --scenario file; a refused
+ * the server, print the audit's summary on stderr and exit 0, or 3 when
+ * --fail-on is given and a finding at or above it exists. SIGHUP reloads the --scenario file; a refused
  * file leaves the running scenario in place and logs why.
  *
  * --check FILE loads a scenario the way the server would, prints
@@ -12,6 +13,7 @@
  */
 #include "admin.h"
 #include "app.h"
+#include "audit.h"
 #include "config.h"
 #include "http.h"
 #include "identity.h"
@@ -159,7 +161,7 @@ serve(const struct config *cfg)
     struct scenario *sc;
     char *name;
     sigset_t set;
-    int sig;
+    int sig, failed;
 
     if (load_scenario(cfg->scenario, &sc) != 0)
         return 1;
@@ -193,6 +195,7 @@ serve(const struct config *cfg)
     if (srv == NULL) {
         fprintf(stderr, "cybrid-mock: %s\n", err.msg);
         shutdown_modules(&tls);
+        audit_shutdown();
         free(name);
         return 1;
     }
@@ -209,7 +212,9 @@ serve(const struct config *cfg)
     app_interrupt();
     http_stop(srv);
     shutdown_modules(&tls);
-    return 0;
+    failed = audit_summary(stderr, cfg->fail_on);
+    audit_shutdown();
+    return failed ? 3 : 0;
 }
 
 int

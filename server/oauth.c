@@ -358,6 +358,7 @@ issue(struct http_request *req, struct token_req *tr)
     cJSON_AddNumberToObject(body, "expires_in", (double)ttl);
     cJSON_AddStringToObject(body, "scope", scope_text);
     cJSON_AddNumberToObject(body, "created_at", (double)now);
+    identity_note_issued(req, token, tr->client_id);
     secret_free(token);
     free(scope_text);
     log_token("token_issued", tr->client_id, token_type_name(cc.type), cc.owner,

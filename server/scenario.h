@@ -197,6 +197,8 @@ struct timeline_entry {
     struct limit_change limits[LIMIT_CLASSES];
 };
 
+struct audit_config; /* see audit.h */
+
 struct scenario {
     char *name;
     char *description;
@@ -227,6 +229,7 @@ struct scenario {
     size_t n_faults;
     struct timeline_entry *timeline;
     size_t n_timeline;
+    struct audit_config *audit; /* the audit: section; NULL: defaults */
 };
 
 /* The guids and credentials of the default fixtures (see README). */
