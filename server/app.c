@@ -388,8 +388,7 @@ type_named(const char *name)
 static const char *
 customer_named(const struct http_request *req, char *buf, size_t cap)
 {
-    const struct route_policy *policy =
-        req->route ? req->route->policy : NULL;
+    const struct route_policy *policy = req->route ? req->route->policy : NULL;
     const char *pat, *at;
     int idx = 0;
 
@@ -414,8 +413,7 @@ audit(struct http_request *req, struct request_state *st)
 {
     struct audit_request q = {0};
     char addr[RATELIMIT_ADDR_MAX], jti[37], cust[40];
-    const struct route_policy *policy =
-        req->route ? req->route->policy : NULL;
+    const struct route_policy *policy = req->route ? req->route->policy : NULL;
 
     identity_client_addr(req, addr, sizeof(addr));
     q.request_id = req->request_id;
@@ -440,8 +438,8 @@ audit(struct http_request *req, struct request_state *st)
         q.jti = jti;
     }
     q.customer_guid = customer_named(req, cust, sizeof(cust));
-    q.rate_limited = req->error_code != NULL &&
-                     strcmp(req->error_code, "rate_limited") == 0;
+    q.rate_limited =
+        req->error_code != NULL && strcmp(req->error_code, "rate_limited") == 0;
     q.retry_after = req->status == 429 ? retry_after(req) : -1;
     q.issued = st->has_issued ? &st->issued : NULL;
     q.body = req->body;

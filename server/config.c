@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include "audit.h"
+#include "auditconf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -171,7 +171,7 @@ set_flag(struct config *cfg, const struct flag *f, const char *value,
     case K_NAMES:
         return add_names(cfg, value, err);
     case K_SEVERITY:
-        if (audit_severity_parse(value, &sev) != 0)
+        if (auditconf_severity_parse(value, &sev) != 0)
             return err_set(err, MOCK_EINVAL,
                            "--fail-on wants critical, warning or info, got "
                            "\"%s\"",

@@ -304,8 +304,8 @@ findings_summary(FILE *out, int fail_on)
 
     snap(&sn);
     fprintf(out, "cybrid-mock audit summary\n");
-    fprintf(out, "  %-8s  %-32s  %8s  %-24s  %s\n", "severity", "rule",
-            "count", "first_seen", "example_request_id");
+    fprintf(out, "  %-8s  %-32s  %8s  %-24s  %s\n", "severity", "rule", "count",
+            "first_seen", "example_request_id");
     for (int sev = 2; sev >= 0; sev--) {
         for (size_t i = 0; i < sn.n; i++) {
             char first[32];
@@ -315,8 +315,7 @@ findings_summary(FILE *out, int fail_on)
             iso8601_format(sn.s[i].first_ms, first);
             fprintf(out, "  %-8s  %-32s  %8llu  %-24s  %s\n",
                     findings_severity_name(sev), sn.rules[i].id,
-                    (unsigned long long)sn.s[i].count, first,
-                    sn.s[i].example);
+                    (unsigned long long)sn.s[i].count, first, sn.s[i].example);
             any = 1;
             if (fail_on >= 0 && sev >= fail_on)
                 failed = 1;

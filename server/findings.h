@@ -22,7 +22,7 @@
 /* A rule as the findings show it. */
 struct findings_rule {
     const char *id;
-    int severity; /* 0 info, 1 warning, 2 critical */
+    int severity;        /* 0 info, 1 warning, 2 critical */
     const char *section; /* of the security guide */
     const char *message;
 };

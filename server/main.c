@@ -5,8 +5,9 @@
  * Signals are blocked before any thread starts and taken with sigwait()
  * here, so no handler runs on a worker thread. SIGINT and SIGTERM stop
  * the server, print the audit's summary on stderr and exit 0, or 3 when
- * --fail-on is given and a finding at or above it exists. SIGHUP reloads the --scenario file; a refused
- * file leaves the running scenario in place and logs why.
+ * --fail-on is given and a finding at or above it exists. SIGHUP reloads the
+ * --scenario file; a refused file leaves the running scenario in place and logs
+ * why.
  *
  * --check FILE loads a scenario the way the server would, prints
  * "FILE: ok" (exit 0) or "FILE:LINE:COLUMN: reason" (exit 1), and stops.

@@ -23,7 +23,7 @@
  */
 #include "scenario.h"
 
-#include "audit.h"
+#include "auditconf.h"
 #include "faultspec.h"
 #include "fixtures.h"
 #include "log.h"
@@ -187,7 +187,7 @@ static const struct schema_field top_fields[] = {
     SC("webhooks", schema_submap, webhooks, webhook_fields),
     {"faults", faultspec_parse_faults, 0, NULL, 0},
     {"timeline", faultspec_parse_timeline, 0, NULL, 0},
-    SC("audit", audit_parse_config, audit, NULL),
+    SC("audit", auditconf_parse, audit, NULL),
     {NULL, NULL, 0, NULL, 0},
 };
 
@@ -658,7 +658,7 @@ scenario_free(struct scenario *sc)
         free(sc->trusted_proxies.v[i]);
     free(sc->trusted_proxies.v);
     free(sc->webhooks.ca_file);
-    audit_config_free(sc->audit);
+    auditconf_free(sc->audit);
     free(sc->name);
     free(sc->description);
     free(sc->file);

@@ -6,7 +6,9 @@ records every request (headers and exact body bytes) and checks each
 X-Cybrid-Signature with its own HMAC-SHA256 and hmac.compare_digest.
 What it answers is scripted: a list of statuses used one per request
 (then the default), where "hang" means never answering until the
-receiver stops.
+receiver stops. It can also refuse stale timestamps (reject_stale: more
+than five minutes from its own clock) and wait `delay` seconds before
+answering (a slow receiver).
 """
 import datetime
 import hashlib
@@ -90,6 +92,13 @@ class Received:
             want = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
             self.valid = hmac.compare_digest(want, self.signature)
 
+    def fresh(self, window=300):
+        """1 when X-Cybrid-Timestamp is within window seconds of now."""
+        try:
+            return abs(int(self.timestamp) - time.time()) <= window
+        except (TypeError, ValueError):
+            return False
+
 
 class Receiver:
     """An HTTPS server in a thread; see the module's note."""
@@ -101,6 +110,8 @@ class Receiver:
         self.script = []
         self.default = 200
         self.reject_invalid = False  # 401 for a bad or missing signature
+        self.reject_stale = False  # 401 for a timestamp 5 minutes off
+        self.delay = 0.0  # seconds to wait before answering
         self.received = []
         self.lock = threading.Lock()
         self.release = threading.Event()
@@ -125,6 +136,10 @@ class Receiver:
                     return
                 if receiver.reject_invalid and not got.valid:
                     status = 401
+                if receiver.reject_stale and not got.fresh():
+                    status = 401
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
