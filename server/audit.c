@@ -634,10 +634,10 @@ audit_count(enum audit_rule rule)
 }
 
 int
-audit_summary(FILE *out, int fail_on)
+audit_summary(FILE *out, int fail_on, int json)
 {
     evaluate();
-    return findings_summary(out, fail_on);
+    return findings_summary(out, fail_on, json);
 }
 
 static void

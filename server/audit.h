@@ -87,11 +87,11 @@ uint64_t audit_evictions(void);
 uint64_t audit_count(enum audit_rule rule);
 
 /*
- * Evaluates the end-of-run rules, prints the findings as a table to out
- * and returns 1 when some finding is at or above fail_on (fail_on < 0:
- * never), else 0.
+ * Evaluates the end-of-run rules, prints the findings to out (a table,
+ * or JSON lines when json) and returns 1 when some finding is at or
+ * above fail_on (fail_on < 0: never), else 0.
  */
-int audit_summary(FILE *out, int fail_on);
+int audit_summary(FILE *out, int fail_on, int json);
 
 /* Frees the rule state and the findings. */
 void audit_shutdown(void);

@@ -153,8 +153,7 @@ static const struct schema_field *const param_fields[] = {
 
 /* A rule: `on`, `off`, or a mapping of its settings. */
 static int
-parse_rule(struct schema_ctx *cx, yaml_node_t *node, void *dst,
-           const void *arg)
+parse_rule(struct schema_ctx *cx, yaml_node_t *node, void *dst, const void *arg)
 {
     struct audit_rule_config *rc = dst;
 
@@ -163,8 +162,9 @@ parse_rule(struct schema_ctx *cx, yaml_node_t *node, void *dst,
         return 0;
     }
     if (node->type != YAML_MAPPING_NODE)
-        return schema_fail(cx, node, "expected on, off or a mapping of the "
-                                     "rule's settings");
+        return schema_fail(cx, node,
+                           "expected on, off or a mapping of the "
+                           "rule's settings");
     rc->enabled = 1;
     return schema_map(cx, node, arg, rc);
 }
@@ -196,20 +196,21 @@ build_fields(void)
     }
     audit_fields[AUDIT_RULES].key = "max_tracked";
     audit_fields[AUDIT_RULES].parse = parse_tracked;
-    audit_fields[AUDIT_RULES].offset = offsetof(struct audit_config,
-                                                max_tracked);
+    audit_fields[AUDIT_RULES].offset =
+        offsetof(struct audit_config, max_tracked);
 }
 
 int
 auditconf_parse(struct schema_ctx *cx, yaml_node_t *node, void *dst,
-                   const void *arg)
+                const void *arg)
 {
     struct audit_config **c = dst;
 
     pthread_once(&fields_once, build_fields);
     if (node->type != YAML_MAPPING_NODE)
-        return schema_fail(cx, node, "audit: expected a mapping of rule ids "
-                                     "and max_tracked");
+        return schema_fail(cx, node,
+                           "audit: expected a mapping of rule ids "
+                           "and max_tracked");
     if (*c == NULL) {
         *c = xmalloc(sizeof(**c));
         auditconf_defaults(*c);

@@ -296,32 +296,62 @@ findings_junit(void)
 
 /* ---- summary ---------------------------------------------------------- */
 
+/* One summary row as a JSON line (with --log-format json). */
+static void
+json_row(FILE *out, const struct findings_rule *r, const struct slot *s)
+{
+    cJSON *o = finding_json(r, s);
+    char *text;
+
+    cJSON_AddStringToObject(o, "event", "audit_finding");
+    text = cJSON_PrintUnformatted(o);
+    fprintf(out, "%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(o);
+}
+
+static void
+text_row(FILE *out, const struct findings_rule *r, const struct slot *s)
+{
+    char first[32];
+
+    iso8601_format(s->first_ms, first);
+    fprintf(out, "  %-8s  %-32s  %8llu  %-24s  %s\n",
+            findings_severity_name(r->severity), r->id,
+            (unsigned long long)s->count, first, s->example);
+}
+
 int
-findings_summary(FILE *out, int fail_on)
+findings_summary(FILE *out, int fail_on, int json)
 {
     struct snapshot sn;
-    int failed = 0, any = 0;
+    int failed = 0, n = 0;
 
     snap(&sn);
-    fprintf(out, "cybrid-mock audit summary\n");
-    fprintf(out, "  %-8s  %-32s  %8s  %-24s  %s\n", "severity", "rule", "count",
-            "first_seen", "example_request_id");
+    if (!json) {
+        fprintf(out, "cybrid-mock audit summary\n");
+        fprintf(out, "  %-8s  %-32s  %8s  %-24s  %s\n", "severity", "rule",
+                "count", "first_seen", "example_request_id");
+    }
     for (int sev = 2; sev >= 0; sev--) {
         for (size_t i = 0; i < sn.n; i++) {
-            char first[32];
-
             if (sn.rules[i].severity != sev || sn.s[i].count == 0)
                 continue;
-            iso8601_format(sn.s[i].first_ms, first);
-            fprintf(out, "  %-8s  %-32s  %8llu  %-24s  %s\n",
-                    findings_severity_name(sev), sn.rules[i].id,
-                    (unsigned long long)sn.s[i].count, first, sn.s[i].example);
-            any = 1;
+            if (json)
+                json_row(out, &sn.rules[i], &sn.s[i]);
+            else
+                text_row(out, &sn.rules[i], &sn.s[i]);
+            n++;
             if (fail_on >= 0 && sev >= fail_on)
                 failed = 1;
         }
     }
-    if (!any)
+    if (json)
+        fprintf(out,
+                "{\"event\":\"audit_summary\",\"findings\":%d,"
+                "\"failed\":%s}\n",
+                n, failed ? "true" : "false");
+    else if (n == 0)
         fprintf(out, "  no findings\n");
     fflush(out);
     return failed;

@@ -58,10 +58,11 @@ cJSON *findings_json(void);
 char *findings_junit(void);
 
 /*
- * Prints the table to out; returns 1 when a fired rule's severity is at
- * least fail_on (fail_on < 0: never), else 0.
+ * Prints the table to out (json: one JSON object per line instead, an
+ * audit_finding per fired rule then an audit_summary); returns 1 when a
+ * fired rule's severity is at least fail_on (fail_on < 0: never), else 0.
  */
-int findings_summary(FILE *out, int fail_on);
+int findings_summary(FILE *out, int fail_on, int json);
 
 /* Forgets everything (at exit). */
 void findings_clear(void);

@@ -213,7 +213,7 @@ serve(const struct config *cfg)
     app_interrupt();
     http_stop(srv);
     shutdown_modules(&tls);
-    failed = audit_summary(stderr, cfg->fail_on);
+    failed = audit_summary(stderr, cfg->fail_on, cfg->log_format == LOG_JSON);
     audit_shutdown();
     return failed ? 3 : 0;
 }

@@ -513,6 +513,18 @@ def test_summary_is_printed_without_fail_on(start_mock):
     assert "privileged_token_in_browser" in err
 
 
+def test_summary_follows_json_log_format(start_mock):
+    import json
+    code, err = run_and_stop(start_mock, "--log-format", "json",
+                             "--fail-on", "warning", bad="critical")
+    assert code == 3, err
+    lines = [json.loads(x) for x in err.splitlines() if x]
+    rows = [x for x in lines if x.get("event") == "audit_finding"]
+    assert [r["rule"] for r in rows] == ["privileged_token_in_browser"]
+    assert lines[-1] == {"event": "audit_summary", "findings": 1,
+                         "failed": True}
+
+
 def test_bad_fail_on_value_exits_2(start_mock, tmp_path):
     import subprocess
     from conftest import BINARY

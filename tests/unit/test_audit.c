@@ -109,8 +109,8 @@ test_token_endpoint_streak_resets_after_success(void)
 static void
 issue_then_call(int64_t s, int calls)
 {
-    struct audit_issued is = {TOKEN_BANK, "client", BANK, JTI, {0, 0},
-                              s, s + 100};
+    struct audit_issued is = {TOKEN_BANK, "client", BANK,   JTI,
+                              {0, 0},     s,        s + 100};
     struct audit_request t = req("POST", "/oauth/token", 200, s * 1000);
     struct audit_request c = req("GET", "/api/banks", 200, s * 1000);
 
@@ -141,8 +141,8 @@ test_tokens_not_cached_weighs_tokens_against_calls(void)
 static void
 test_bank_token_on_a_customer_fires_past_the_threshold(void)
 {
-    struct audit_request q = req("GET", "/api/customers/{customer_guid}",
-                                 200, 1000);
+    struct audit_request q =
+        req("GET", "/api/customers/{customer_guid}", 200, 1000);
 
     load("audit:\n  bank_token_for_customer: {threshold: 1}\n");
     q.token_type = TOKEN_BANK;
@@ -164,11 +164,10 @@ test_bank_token_on_a_customer_fires_past_the_threshold(void)
 static void
 test_customer_scopes_count_until_used(void)
 {
-    struct audit_issued is = {TOKEN_CUSTOMER, NULL, CUST, JTI, {0, 0},
-                              1, 100};
+    struct audit_issued is = {TOKEN_CUSTOMER, NULL, CUST, JTI, {0, 0}, 1, 100};
     struct audit_request t = req("POST", "/api/customer_tokens", 201, 1000);
-    struct audit_request use = req("PATCH", "/api/customers/{customer_guid}",
-                                   200, 2000);
+    struct audit_request use =
+        req("PATCH", "/api/customers/{customer_guid}", 200, 2000);
 
     load(NULL);
     scopes_add(is.scopes, scopes_index("customers:read"));
@@ -296,9 +295,9 @@ test_tables_stay_bounded_and_count_evictions(void)
     CU_ASSERT_EQUAL(audit_count(AUDIT_EXPIRED_TOKEN_RESENT), 0);
     CU_ASSERT(audit_evictions() >= 1000 - 7 * 16);
     body = findings_json();
-    CU_ASSERT_EQUAL(cJSON_GetArraySize(
-                        cJSON_GetObjectItemCaseSensitive(body, "findings")),
-                    0);
+    CU_ASSERT_EQUAL(
+        cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "findings")),
+        0);
     cJSON_Delete(body);
 }
 
