@@ -93,7 +93,7 @@ class Received:
             self.valid = hmac.compare_digest(want, self.signature)
 
     def fresh(self, window=300):
-        """1 when X-Cybrid-Timestamp is within window seconds of now."""
+        """True when X-Cybrid-Timestamp is within window seconds of now."""
         try:
             return abs(int(self.timestamp) - time.time()) <= window
         except (TypeError, ValueError):

@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import (BANK_CLIENT, CUSTOMER_GUID, ORG_CLIENT, ORG_GUID,
-                      fetch_token)
+from conftest import (BANK_CLIENT, BANK_GUID, CUSTOMER_GUID, ORG_CLIENT,
+                      ORG_GUID, Tokens, fetch_token)
 from receiver import Receiver
 
 RULES = ("privileged_token_in_browser", "expired_token_resent",
@@ -21,6 +21,8 @@ RULES = ("privileged_token_in_browser", "expired_token_resent",
          "webhook_tls_unverified", "webhook_forged_accepted",
          "webhook_stale_accepted", "webhook_slow_receiver")
 ORG_PATH = "/api/organizations/" + ORG_GUID
+CUSTOMER_PATH = "/api/customers/" + CUSTOMER_GUID
+BANK_PATH = "/api/banks/" + BANK_GUID
 
 
 def findings(client):
@@ -77,6 +79,28 @@ def test_org_token_from_a_server_is_silent(client):
     for _ in range(3):
         assert client.get(ORG_PATH, token=tok).status == 200
     assert findings(client) == {}
+
+
+def test_customer_token_with_origin_is_not_privileged(client, tokens):
+    cust = tokens.customer(("customers:read",))
+    client.get(ORG_PATH, token=cust,
+               headers={"Origin": "https://app.example.com"})
+    assert "privileged_token_in_browser" not in findings(client)
+
+
+def test_bank_token_on_a_customer_route_with_origin_is_critical(client,
+                                                                tokens):
+    client.get(CUSTOMER_PATH, token=tokens.bank,
+               headers={"Origin": "http://localhost:3000"})
+    assert "privileged_token_in_browser" in findings(client)
+
+
+def test_customer_token_on_its_routes_with_origin_is_silent(client, tokens):
+    cust = tokens.customer(("customers:read",))
+    r = client.get(CUSTOMER_PATH, token=cust,
+                   headers={"Origin": "http://localhost:3000"})
+    assert r.status == 200
+    assert "privileged_token_in_browser" not in findings(client)
 
 
 # ---- expired_token_resent ------------------------------------------------
@@ -224,7 +248,73 @@ def test_refetching_near_expiry_is_silent(short_tokens):
     assert "tokens_not_cached" not in findings(c)
 
 
+# ---- bank_token_for_customer ---------------------------------------------
+
+def test_bank_token_used_for_a_customer_again_and_again_is_a_warning(
+        client, tokens):
+    for _ in range(3):
+        assert client.get(CUSTOMER_PATH, token=tokens.bank).status == 200
+    assert "bank_token_for_customer" not in findings(client)
+    r = client.get(CUSTOMER_PATH, token=tokens.bank)
+    f = findings(client)["bank_token_for_customer"]
+    assert f["severity"] == "warning"
+    assert f["example_request_id"] == r.header("X-Request-Id")
+    assert f["detail"] == "GET /api/customers/{customer_guid}"
+
+
+def test_customer_token_for_customer_requests_is_silent(client, tokens):
+    cust = tokens.customer(("customers:read",))
+    for _ in range(10):
+        assert client.get(CUSTOMER_PATH, token=cust).status == 200
+    for _ in range(5):
+        assert client.get("/api/customers", token=tokens.bank).status == 200
+    assert "bank_token_for_customer" not in findings(client)
+
+
 # ---- customer_scopes_unused ----------------------------------------------
+
+def test_customer_token_with_unused_write_scope_is_info(client, tokens):
+    tokens.customer(("customers:read", "customers:write"))
+    f = findings(client)["customer_scopes_unused"]
+    assert f["severity"] == "info"
+    assert f["count"] == 1
+    assert "customers:write" in f["detail"]
+
+
+def test_read_only_customer_token_is_silent(client, tokens):
+    tokens.customer(("customers:read",))
+    assert "customer_scopes_unused" not in findings(client)
+
+
+def test_customer_token_that_uses_its_write_scope_is_silent(client, tokens):
+    cust = tokens.customer(("customers:read", "customers:write"))
+    r = client.patch(CUSTOMER_PATH, {"state": "unverified"}, token=cust)
+    assert r.status == 200, r.body
+    assert "customer_scopes_unused" not in findings(client)
+
+
+# ---- cors_wildcard_or_http -----------------------------------------------
+
+@pytest.mark.parametrize("origin", ["https://*.example.com", "*",
+                                    "http://app.example.com"])
+def test_refused_cors_update_with_bad_origin_is_info(client, tokens, origin):
+    r = client.patch(BANK_PATH, {"cors_allowed_origins": [origin]},
+                     token=tokens.bank)
+    assert r.status == 422, r.body
+    f = findings(client)["cors_wildcard_or_http"]
+    assert f["severity"] == "info"
+    assert f["example_request_id"] == r.header("X-Request-Id")
+
+
+def test_good_cors_updates_are_silent(client, tokens):
+    r = client.patch(BANK_PATH, {"cors_allowed_origins": [
+        "https://app.example.com", "http://localhost:3000"]},
+        token=tokens.bank)
+    assert r.status == 200, r.body
+    r = client.patch(BANK_PATH, {"cors_allowed_origins": [
+        "https://app.example.com/path"]}, token=tokens.bank)
+    assert r.status == 422
+    assert "cors_wildcard_or_http" not in findings(client)
 
 # ---- credentials_in_query ------------------------------------------------
 
@@ -470,6 +560,8 @@ def run_and_stop(start_mock, *args, bad=None, env=None):
     if bad == "critical":
         c.get(ORG_PATH, token=org_token(c),
               headers={"Origin": "https://x.test"})
+    elif bad == "info":
+        Tokens(c).customer(("customers:read", "customers:write"))
     elif bad == "warning":
         for _ in range(5):
             c.get(ORG_PATH, token=org_token(c))
@@ -504,6 +596,11 @@ def test_fail_on_exits_0_below_the_severity(start_mock):
 
 def test_fail_on_counts_severities_above_it(start_mock):
     code, err = run_and_stop(start_mock, "--fail-on", "info", bad="warning")
+    assert code == 3, err
+
+
+def test_fail_on_info_counts_end_of_run_findings(start_mock):
+    code, err = run_and_stop(start_mock, "--fail-on", "info", bad="info")
     assert code == 3, err
 
 
