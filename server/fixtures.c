@@ -1,9 +1,11 @@
 /*
  * fixtures: the fixture lists' field tables, their merge (a list given
- * replaces the parent's) and the checks across entries.
+ * replaces the parent's) and the checks across entries (references,
+ * uniqueness, application scopes, the banks' CORS origins).
  */
 #include "fixtures.h"
 
+#include "origin.h"
 #include "scopes.h"
 
 #include <stdlib.h>
@@ -438,6 +440,29 @@ check_app_scopes(const struct fixtures_places *fp, size_t i,
     return 0;
 }
 
+/* 0 when bank i's cors_allowed_origins obey the API's rules. */
+static int
+check_origins(const struct fixtures_places *fp, size_t i,
+              const struct fx_bank *b, struct schema_err *err)
+{
+    char detail[160];
+
+    if (b->cors_allowed_origins.n > ORIGIN_LIST_MAX) {
+        snprintf(detail, sizeof(detail),
+                 "cors_allowed_origins has more than %d entries",
+                 ORIGIN_LIST_MAX);
+        return fail_entry(fp, FIXTURES_BANKS, i, err, "bank", detail);
+    }
+    for (size_t j = 0; j < b->cors_allowed_origins.n; j++) {
+        if (origin_allowed(b->cors_allowed_origins.v[j]))
+            continue;
+        snprintf(detail, sizeof(detail), "cors_allowed_origins entry %zu: %s",
+                 j + 1, ORIGIN_INVALID_MESSAGE);
+        return fail_entry(fp, FIXTURES_BANKS, i, err, "bank", detail);
+    }
+    return 0;
+}
+
 int
 fixtures_check(const struct scenario *sc, const struct fixtures_places *fp,
                struct schema_err *err)
@@ -447,7 +472,8 @@ fixtures_check(const struct scenario *sc, const struct fixtures_places *fp,
     for (size_t i = 0; i < sc->n_banks; i++) {
         if (need(sc, fp, FIXTURES_BANKS, i, "organization_guid",
                  sc->banks[i].organization_guid, FIXTURES_ORGANIZATIONS,
-                 err) != 0)
+                 err) != 0 ||
+            check_origins(fp, i, &sc->banks[i], err) != 0)
             return MOCK_EINVAL;
     }
     for (size_t i = 0; i < sc->n_applications; i++) {
