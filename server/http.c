@@ -126,12 +126,8 @@ hexval(char c)
     return -1;
 }
 
-/*
- * Percent-decodes src into dst. Returns 0, or -1 for a malformed escape, a
- * NUL or control byte, or a result that does not fit.
- */
-static int
-decode_path(const char *src, char *dst, size_t cap)
+int
+http_path_decode(const char *src, char *dst, size_t cap)
 {
     size_t o = 0;
 
@@ -142,14 +138,16 @@ decode_path(const char *src, char *dst, size_t cap)
             int hi = hexval(src[i + 1]), lo = hi < 0 ? -1 : hexval(src[i + 2]);
 
             if (hi < 0 || lo < 0)
-                return -1;
+                return MOCK_EINVAL;
             c = hi * 16 + lo;
             i += 2;
         }
         if (c < 0x20 || c == 0x7f || o + 1 >= cap)
-            return -1;
+            return MOCK_EINVAL;
         dst[o++] = (char)c;
     }
+    if (cap == 0)
+        return MOCK_EINVAL;
     dst[o] = '\0';
     return 0;
 }
@@ -423,9 +421,30 @@ has_duplicate_key(const cJSON *node)
 }
 
 cJSON *
-http_json_body(struct http_request *req)
+http_json_parse(const char *text, size_t len, size_t *at)
 {
     const char *end = NULL;
+    cJSON *json;
+
+    *at = 0;
+    /* The length counts the terminating NUL, as cJSON expects. */
+    json = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
+    if (json == NULL) {
+        *at = end != NULL && end >= text ? (size_t)(end - text) : 0;
+        return NULL;
+    }
+    if (!cJSON_IsObject(json) || has_duplicate_key(json)) {
+        cJSON_Delete(json);
+        *at = SIZE_MAX;
+        return NULL;
+    }
+    return json;
+}
+
+cJSON *
+http_json_body(struct http_request *req)
+{
+    size_t at;
     cJSON *json;
 
     if (!is_json_type(http_header(req, "Content-Type"))) {
@@ -435,17 +454,13 @@ http_json_body(struct http_request *req)
     }
     if (http_read_body(req) != 0)
         return NULL;
-    /* The length counts the terminating NUL, as cJSON expects. */
-    json = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, &end, 1);
-    if (json == NULL) {
-        size_t at =
-            end != NULL && end >= req->body ? (size_t)(end - req->body) : 0;
+    json = http_json_parse(req->body, req->body_len, &at);
+    if (json == NULL && at != SIZE_MAX) {
         http_reply_error(req, 400, "invalid_json",
                          "request body is not valid JSON (near byte %zu)", at);
         return NULL;
     }
-    if (!cJSON_IsObject(json) || has_duplicate_key(json)) {
-        cJSON_Delete(json);
+    if (json == NULL) {
         http_reply_error(req, 400, "invalid_json",
                          "request body must be a JSON object without "
                          "duplicate keys");
@@ -554,7 +569,7 @@ on_begin_request(struct mg_connection *conn)
 
     fill_request(&req, conn);
     raw = req.ri->local_uri_raw ? req.ri->local_uri_raw : req.ri->local_uri;
-    if (raw == NULL || decode_path(raw, req.path, sizeof(req.path)) != 0) {
+    if (raw == NULL || http_path_decode(raw, req.path, sizeof(req.path)) != 0) {
         snprintf(req.path, sizeof(req.path), "(invalid)");
         req.close_after = 1;
         http_reply_error(&req, 400, "invalid_parameter",

@@ -131,6 +131,22 @@ void http_header_add(struct http_request *req, const char *name,
 int http_read_body(struct http_request *req);
 
 /*
+ * Parses text[0..len) (text[len] must be NUL) as a JSON object in which no
+ * object repeats a key. Returns the object (caller frees), or NULL with
+ * *at the byte offset near a syntax error, or SIZE_MAX when the JSON is
+ * valid but not such an object. Nesting deeper than cJSON's limit (1000)
+ * is a syntax error.
+ */
+cJSON *http_json_parse(const char *text, size_t len, size_t *at);
+
+/*
+ * Percent-decodes a request path src into dst (size cap). Returns 0, or
+ * MOCK_EINVAL for a malformed escape, a NUL or control byte (encoded or
+ * not), or a result that does not fit.
+ */
+int http_path_decode(const char *src, char *dst, size_t cap);
+
+/*
  * Reads and parses a JSON object body. Replies 415 for another content
  * type, 400 invalid_json for malformed JSON, a non-object or a duplicate
  * key, and returns NULL; otherwise returns the object (caller frees).

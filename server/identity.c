@@ -19,6 +19,7 @@
 #include "identity.h"
 
 #include "app.h"
+#include "check.h"
 #include "cidr.h"
 #include "clock.h"
 #include "log.h"
@@ -323,50 +324,45 @@ log_customer_token(const char *bank_guid, const char *customer_guid)
     log_end(&l);
 }
 
-/* Reads the scopes array into out; replies 400 or 422 on failure. */
-static int
-customer_scopes(struct http_request *req, const cJSON *arr, uint64_t out[2])
+/* Reads the scopes array into out; c records the first problem. */
+static void
+customer_scopes(struct check *c, const cJSON *arr, uint64_t out[2])
 {
     const cJSON *s;
 
     out[0] = out[1] = 0;
     if (arr == NULL) {
-        http_reply_error(req, 400, "invalid_parameter", "scopes is required");
-        return 400;
+        check_fail(c, 400, "scopes is required");
+        return;
     }
     if (!cJSON_IsArray(arr)) {
-        http_reply_error(req, 400, "invalid_parameter",
-                         "scopes must be an array of scope names");
-        return 400;
+        check_fail(c, 400, "scopes must be an array of scope names");
+        return;
     }
     if (cJSON_GetArraySize(arr) == 0) {
-        http_reply_error(req, 422, "invalid_parameter",
-                         "scopes must name at least one scope");
-        return 422;
+        check_fail(c, 422, "scopes must name at least one scope");
+        return;
     }
     cJSON_ArrayForEach(s, arr)
     {
         int i;
 
         if (!cJSON_IsString(s)) {
-            http_reply_error(req, 400, "invalid_parameter",
-                             "scopes must be an array of strings");
-            return 400;
+            check_fail(c, 400, "scopes must be an array of strings");
+            return;
         }
         i = scopes_index(s->valuestring);
         if ((scopes_types(i) & SCOPE_CUSTOMER) == 0 || scopes_dropped(i)) {
-            http_reply_error(req, 422, "invalid_parameter",
-                             "%.64s is not a customer scope", s->valuestring);
-            return 422;
+            check_fail(c, 422, "%.64s is not a customer scope", s->valuestring);
+            return;
         }
         scopes_add(out, i);
     }
-    return 0;
 }
 
-/* The customer's guid from the body; replies 400 on failure. */
+/* The customer's guid from the body, or NULL with c failed. */
 static const char *
-customer_guid(struct http_request *req, const cJSON *body)
+customer_guid(struct check *c, const cJSON *body)
 {
     const cJSON *g = cJSON_GetObjectItemCaseSensitive(body, "customer_guid");
 
@@ -375,19 +371,16 @@ customer_guid(struct http_request *req, const cJSON *body)
             strcmp(m->string, "scopes") != 0 &&
             strcmp(m->string, "inherit_ip_allowlist") != 0 &&
             strcmp(m->string, "ip_allowlist") != 0) {
-            http_reply_error(req, 400, "invalid_parameter",
-                             "unknown field: %.64s", m->string);
+            check_fail(c, 400, "unknown field: %.64s", m->string);
             return NULL;
         }
     }
     if (g == NULL) {
-        http_reply_error(req, 400, "invalid_parameter",
-                         "customer_guid is required");
+        check_fail(c, 400, "customer_guid is required");
         return NULL;
     }
     if (!cJSON_IsString(g) || !guid_valid(g->valuestring)) {
-        http_reply_error(req, 400, "invalid_parameter",
-                         "customer_guid must be 32 lowercase hex characters");
+        check_fail(c, 400, "customer_guid must be 32 lowercase hex characters");
         return NULL;
     }
     return g->valuestring;
@@ -396,10 +389,10 @@ customer_guid(struct http_request *req, const cJSON *body)
 /*
  * Reads inherit_ip_allowlist (default true) and ip_allowlist (IPv4
  * addresses or CIDR ranges) into *inherit and *list (NULL: none asked
- * for). Replies 400 on failure.
+ * for); c records the first problem.
  */
-static int
-customer_allowlist(struct http_request *req, const cJSON *body, int *inherit,
+static void
+customer_allowlist(struct check *c, const cJSON *body, int *inherit,
                    const cJSON **list)
 {
     const cJSON *inh =
@@ -411,35 +404,47 @@ customer_allowlist(struct http_request *req, const cJSON *body, int *inherit,
     *list = NULL;
     if (inh != NULL && !cJSON_IsNull(inh)) {
         if (!cJSON_IsBool(inh)) {
-            http_reply_error(req, 400, "invalid_parameter",
-                             "inherit_ip_allowlist must be true or false");
-            return 400;
+            check_fail(c, 400, "inherit_ip_allowlist must be true or false");
+            return;
         }
         *inherit = cJSON_IsTrue(inh);
     }
     if (l == NULL || cJSON_IsNull(l))
-        return 0;
+        return;
     if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) > PRINCIPAL_MAX_ALLOW) {
-        http_reply_error(req, 400, "invalid_parameter",
-                         "ip_allowlist must be an array of at most %d IPv4 "
-                         "addresses or CIDR ranges",
-                         PRINCIPAL_MAX_ALLOW);
-        return 400;
+        check_fail(c, 400,
+                   "ip_allowlist must be an array of at most %d IPv4 "
+                   "addresses or CIDR ranges",
+                   PRINCIPAL_MAX_ALLOW);
+        return;
     }
     cJSON_ArrayForEach(e, l)
     {
-        struct cidr c;
+        struct cidr r;
 
-        if (!cJSON_IsString(e) || cidr_parse(e->valuestring, &c, NULL) != 0 ||
-            c.family != AF_INET) {
-            http_reply_error(req, 400, "invalid_parameter",
-                             "ip_allowlist entries must be IPv4 addresses or "
-                             "CIDR ranges");
-            return 400;
+        if (!cJSON_IsString(e) || cidr_parse(e->valuestring, &r, NULL) != 0 ||
+            r.family != AF_INET) {
+            check_fail(c, 400,
+                       "ip_allowlist entries must be IPv4 addresses or "
+                       "CIDR ranges");
+            return;
         }
     }
     *list = cJSON_GetArraySize(l) > 0 ? l : NULL;
-    return 0;
+}
+
+int
+identity_customer_token_check(struct check *c, const cJSON *body,
+                              struct customer_token_ask *ask)
+{
+    memset(ask, 0, sizeof(*ask));
+    ask->customer_guid = customer_guid(c, body);
+    if (c->status == 0)
+        customer_scopes(c, cJSON_GetObjectItemCaseSensitive(body, "scopes"),
+                        ask->scopes);
+    if (c->status == 0)
+        customer_allowlist(c, body, &ask->inherit, &ask->ip_allowlist);
+    return c->status;
 }
 
 /* The allowlists of a bank's applications, gathered from the scenario. */
@@ -518,12 +523,11 @@ customer_tokens(struct http_request *req)
 {
     const struct principal *p = identity_principal(req);
     struct mock_err err = {0};
-    uint64_t scopes[2];
+    struct customer_token_ask ask;
+    struct check c = {0};
     const char *guid;
-    const cJSON *asked;
     char btype[32], *token;
     cJSON *body, *props, *out;
-    int inherit;
 
     if (!identity_has_scope(p, "customers:read")) {
         http_reply_error(req, 403, "forbidden",
@@ -533,14 +537,12 @@ customer_tokens(struct http_request *req)
     body = http_json_body(req);
     if (body == NULL)
         return;
-    guid = customer_guid(req, body);
-    if (guid == NULL ||
-        customer_scopes(req, cJSON_GetObjectItemCaseSensitive(body, "scopes"),
-                        scopes) != 0 ||
-        customer_allowlist(req, body, &inherit, &asked) != 0) {
+    if (identity_customer_token_check(&c, body, &ask) != 0) {
+        check_reply(req, &c);
         cJSON_Delete(body);
         return;
     }
+    guid = ask.customer_guid;
     if (!customer_in_bank(guid, p->bank_guid)) {
         http_reply_error(req, 422, "invalid_parameter",
                          "customer %s does not exist in this bank", guid);
@@ -551,13 +553,15 @@ customer_tokens(struct http_request *req)
     identity_bank_type(p->bank_guid, btype, sizeof(btype));
     cJSON_AddStringToObject(props, "bank_guid", p->bank_guid);
     cJSON_AddStringToObject(props, "bank_type", btype);
-    if (add_allowlists(req, p->bank_guid, inherit, asked, props) != 0) {
+    if (add_allowlists(req, p->bank_guid, ask.inherit, ask.ip_allowlist,
+                       props) != 0) {
         cJSON_Delete(props);
         cJSON_Delete(body);
         return;
     }
     token =
-        identity_mint(TOKEN_CUSTOMER, guid, scopes, props, clock_now(), &err);
+        identity_mint(TOKEN_CUSTOMER, guid, ask.scopes, props, clock_now(),
+                      &err);
     if (token == NULL) {
         cJSON_Delete(body);
         http_reply_error(req, 500, "error", "%s", err.msg);

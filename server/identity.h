@@ -11,6 +11,7 @@
 #define CYBRID_IDENTITY_H
 
 #include "app.h"
+#include "check.h"
 #include "cidr.h"
 #include "http.h"
 #include "scenario.h"
@@ -39,6 +40,23 @@ struct principal {
     struct cidr allow[2][PRINCIPAL_MAX_ALLOW];
     unsigned n_allow[2];
 };
+
+/* What a POST /api/customer_tokens body asks for. */
+struct customer_token_ask {
+    const char *customer_guid; /* points into the body */
+    uint64_t scopes[2];        /* customer scopes, as in a principal */
+    int inherit;               /* inherit_ip_allowlist (default 1) */
+    const cJSON *ip_allowlist; /* a non-empty array in the body, or NULL */
+};
+
+/*
+ * Checks a POST /api/customer_tokens body (a JSON object) without the
+ * store: known fields, a well-formed customer_guid, customer scopes, the
+ * allowlist settings. Fills ask; returns 0, or the status of the first
+ * problem, which c holds (reply it with check_reply).
+ */
+int identity_customer_token_check(struct check *c, const cJSON *body,
+                                  struct customer_token_ask *ask);
 
 /*
  * Reads the signing key from dir/signing-key.pem, or makes and writes it.

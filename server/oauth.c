@@ -22,16 +22,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* What a token request carries; wiped when done. */
-struct token_req {
-    char grant_type[64];
-    char client_id[256];
-    char client_secret[512];
-    char scope[4096];
-    int has_scope;
-    int basic; /* the credentials came by HTTP Basic */
-};
-
 /* An RFC 6749 error answer; returns status. */
 static int
 oauth_error(struct http_request *req, int status, const char *code,
@@ -74,18 +64,17 @@ json_param(const cJSON *body, const char *name, char *dst, size_t cap)
 
 /* Copies a form parameter into dst; 0, 1 when absent, or -1. */
 static int
-form_param(const struct http_request *req, const char *name, char *dst,
+form_param(const char *body, size_t len, const char *name, char *dst,
            size_t cap)
 {
     char extra[2];
-    int n = mg_get_var2(req->body, req->body_len, name, dst, cap, 0);
+    int n = mg_get_var2(body, len, name, dst, cap, 0);
 
     if (n == -1)
         return 1;
     if (n < 0 || strlen(dst) != (size_t)n)
         return -1; /* too long, or a NUL inside */
-    if (mg_get_var2(req->body, req->body_len, name, extra, sizeof(extra), 1) !=
-        -1)
+    if (mg_get_var2(body, len, name, extra, sizeof(extra), 1) != -1)
         return -1; /* given twice (RFC 6749 3.2) */
     return 0;
 }
@@ -103,18 +92,50 @@ has_duplicate(const cJSON *obj)
     return 0;
 }
 
-/* Reads the body's parameters into tr; replies itself on failure. */
-static int
-read_params(struct http_request *req, struct token_req *tr)
+int
+oauth_params_parse(int json_body, const char *body, size_t len,
+                   struct oauth_params *tr, char *why, size_t cap)
 {
     static const char *const names[] = {"grant_type", "client_id",
                                         "client_secret", "scope"};
     char *dst[] = {tr->grant_type, tr->client_id, tr->client_secret, tr->scope};
     size_t caps[] = {sizeof(tr->grant_type), sizeof(tr->client_id),
                      sizeof(tr->client_secret), sizeof(tr->scope)};
-    const char *type = http_header(req, "Content-Type");
     cJSON *json = NULL;
+
+    if (json_body) {
+        json = cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1);
+        if (!cJSON_IsObject(json) || has_duplicate(json)) {
+            cJSON_Delete(json);
+            snprintf(why, cap,
+                     "the body is not a JSON object with each key "
+                     "once");
+            return MOCK_EINVAL;
+        }
+    }
+    for (size_t i = 0; i < 4; i++) {
+        int rc = json ? json_param(json, names[i], dst[i], caps[i])
+                      : form_param(body, len, names[i], dst[i], caps[i]);
+
+        if (rc < 0) {
+            cJSON_Delete(json);
+            snprintf(why, cap, "%s must be given once, as a string", names[i]);
+            return MOCK_EINVAL;
+        }
+        if (i == 3)
+            tr->has_scope = rc == 0;
+    }
+    cJSON_Delete(json);
+    return 0;
+}
+
+/* Reads the body's parameters into tr; replies itself on failure. */
+static int
+read_params(struct http_request *req, struct oauth_params *tr)
+{
+    const char *type = http_header(req, "Content-Type");
     int json_body = type_is(type, "application/json");
+    char why[96];
 
     if (!json_body && !type_is(type, "application/x-www-form-urlencoded"))
         return oauth_error(req, 400, "invalid_request",
@@ -122,40 +143,17 @@ read_params(struct http_request *req, struct token_req *tr)
                            "application/x-www-form-urlencoded");
     if (http_read_body(req) != 0)
         return req->status;
-    if (json_body) {
-        json = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1);
-        if (!cJSON_IsObject(json) || has_duplicate(json)) {
-            cJSON_Delete(json);
-            return oauth_error(req, 400, "invalid_request",
-                               "the body is not a JSON object with each key "
-                               "once");
-        }
-    }
-    for (size_t i = 0; i < 4; i++) {
-        int rc = json ? json_param(json, names[i], dst[i], caps[i])
-                      : form_param(req, names[i], dst[i], caps[i]);
-
-        if (rc < 0) {
-            char why[96];
-
-            cJSON_Delete(json);
-            snprintf(why, sizeof(why), "%s must be given once, as a string",
-                     names[i]);
-            return oauth_error(req, 400, "invalid_request", why);
-        }
-        if (i == 3)
-            tr->has_scope = rc == 0;
-    }
-    if (json != NULL) {
+    if (oauth_params_parse(json_body, req->body, req->body_len, tr, why,
+                           sizeof(why)) != 0)
+        return oauth_error(req, 400, "invalid_request", why);
+    if (json_body)
         OPENSSL_cleanse(req->body, req->body_len);
-        cJSON_Delete(json);
-    }
     return 0;
 }
 
 /* Takes HTTP Basic credentials, if any, into tr; replies on failure. */
 static int
-read_basic(struct http_request *req, struct token_req *tr)
+read_basic(struct http_request *req, struct oauth_params *tr)
 {
     const char *auth = http_header(req, "Authorization");
     unsigned char buf[1024];
@@ -251,7 +249,7 @@ check_client(const struct fx_application *app, void *ctx)
  * application must hold. Replies invalid_scope itself on failure.
  */
 static int
-grant_scopes(struct http_request *req, const struct token_req *tr,
+grant_scopes(struct http_request *req, const struct oauth_params *tr,
              const uint64_t allowed[2], uint64_t out[2])
 {
     char bad[64], why[160];
@@ -309,7 +307,7 @@ log_token(const char *event, const char *client_id, const char *type,
 
 /* Checks the client and answers with a token; replies on every path. */
 static void
-issue(struct http_request *req, struct token_req *tr)
+issue(struct http_request *req, struct oauth_params *tr)
 {
     struct client_check cc = {.secret = tr->client_secret};
     struct mock_err err = {0};
@@ -370,7 +368,7 @@ issue(struct http_request *req, struct token_req *tr)
 void
 oauth_token(struct http_request *req)
 {
-    struct token_req *tr = xcalloc(1, sizeof(*tr));
+    struct oauth_params *tr = xcalloc(1, sizeof(*tr));
 
     /* Never read, never logged: a secret there is already exposed. */
     if (req->query != NULL && req->query[0] != '\0')

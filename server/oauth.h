@@ -14,6 +14,29 @@
 
 #include "http.h"
 
+#include <stddef.h>
+
+/* What a token request carries; wiped when done. */
+struct oauth_params {
+    char grant_type[64];
+    char client_id[256];
+    char client_secret[512];
+    char scope[4096];
+    int has_scope;
+    int basic; /* the credentials came by HTTP Basic */
+};
+
+/*
+ * Reads grant_type, client_id, client_secret and scope from a token
+ * request body[0..len) (body[len] must be NUL): a JSON object with each
+ * key once when json_body, else an x-www-form-urlencoded form. Each
+ * parameter is absent (left empty) or a string given once that fits.
+ * Returns 0, or MOCK_EINVAL with why (size cap) saying what is wrong.
+ * The caller zeroes tr first and wipes it afterwards.
+ */
+int oauth_params_parse(int json_body, const char *body, size_t len,
+                       struct oauth_params *tr, char *why, size_t cap);
+
 /* The POST /oauth/token handler. */
 void oauth_token(struct http_request *req);
 

@@ -250,9 +250,8 @@ organization_patch(struct http_request *req)
 
 /* ---- subscriptions ----------------------------------------------------- */
 
-/* Checks a POST /api/subscriptions body; c holds the first problem. */
-static void
-subscription_check(struct check *c, const cJSON *body)
+void
+organization_subscription_check(struct check *c, const cJSON *body)
 {
     static const char *const keys[] = {
         "name", "type", "environment", "url", "event_types", "recipient", NULL};
@@ -296,7 +295,7 @@ subscription_create(struct http_request *req)
 
     if (org == NULL || (body = http_json_body(req)) == NULL)
         return;
-    subscription_check(&c, body);
+    organization_subscription_check(&c, body);
     if (c.status != 0) {
         check_reply(req, &c);
         cJSON_Delete(body);

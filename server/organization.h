@@ -12,6 +12,7 @@
 #ifndef CYBRID_ORGANIZATION_H
 #define CYBRID_ORGANIZATION_H
 
+#include "check.h"
 #include "http.h"
 #include "scenario.h"
 
@@ -45,6 +46,12 @@ cJSON *organization_subscription_new(const char *guid,
  * otherwise why not.
  */
 const char *organization_url_problem(const char *url, int allow_http);
+
+/*
+ * Checks a POST /api/subscriptions body (a JSON object) without touching
+ * the store; c receives the first problem (status 0 when it is fine).
+ */
+void organization_subscription_check(struct check *c, const cJSON *body);
 
 /*
  * The organization guid of the request's token, or NULL after replying

@@ -66,8 +66,12 @@ ipv4_valid(const char *s, size_t n)
         size_t start = i;
         long v = 0;
 
-        while (i < n && isdigit((unsigned char)s[i]))
-            v = v * 10 + (s[i++] - '0');
+        /* Only the first four digits count: more are refused below. */
+        while (i < n && isdigit((unsigned char)s[i])) {
+            if (i - start < 4)
+                v = v * 10 + (s[i] - '0');
+            i++;
+        }
         if (i == start || i - start > 3 || v > 255 ||
             (s[start] == '0' && i - start > 1))
             return 0;

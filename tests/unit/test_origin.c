@@ -261,6 +261,19 @@ test_origin_list_contains_matches_same_origin_only(void)
     cJSON_Delete(l);
 }
 
+/* Found by fuzzing: the digits were summed into a long until it overflowed. */
+static void
+test_origin_refuses_numeric_host_of_many_digits(void)
+{
+    char host[128] = "http://";
+
+    memset(host + 7, '8', 80);
+    CU_ASSERT_FALSE(origin_allowed(host));
+    CU_ASSERT_FALSE(origin_allowed("https://99999999999999999999999.1.1.1"));
+    CU_ASSERT_FALSE(origin_allowed("https://1.1.1.2555"));
+    CU_ASSERT_TRUE(origin_allowed("https://10.0.0.255"));
+}
+
 int
 unit_register(void)
 {
@@ -275,6 +288,7 @@ unit_register(void)
         UNIT_CASE(test_origin_list_refuses_non_array),
         UNIT_CASE(test_origin_canonical_lowers_case_and_drops_default_port),
         UNIT_CASE(test_origin_list_contains_matches_same_origin_only),
+        UNIT_CASE(test_origin_refuses_numeric_host_of_many_digits),
         {NULL, NULL},
     };
 
