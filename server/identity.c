@@ -559,9 +559,8 @@ customer_tokens(struct http_request *req)
         cJSON_Delete(body);
         return;
     }
-    token =
-        identity_mint(TOKEN_CUSTOMER, guid, ask.scopes, props, clock_now(),
-                      &err);
+    token = identity_mint(TOKEN_CUSTOMER, guid, ask.scopes, props, clock_now(),
+                          &err);
     if (token == NULL) {
         cJSON_Delete(body);
         http_reply_error(req, 500, "error", "%s", err.msg);
