@@ -448,6 +448,17 @@ audit(struct http_request *req, struct request_state *st)
 }
 
 void
+app_refused(struct http_request *req)
+{
+    struct request_state st;
+
+    memset(&st, 0, sizeof(st));
+    metrics_request("unmatched", req->status);
+    access_log(req);
+    journal(req, &st);
+}
+
+void
 app_dispatch(struct http_request *req)
 {
     struct request_state st;

@@ -86,6 +86,13 @@ void app_reset(void);
 int app_with_scenario(int (*fn)(const struct scenario *sc, void *ctx),
                       void *ctx);
 
+/*
+ * Counts, logs and journals a request the http module refused before
+ * dispatch (a malformed path or request line, oversize or too many
+ * headers, a timeout), so that none goes unrecorded.
+ */
+void app_refused(struct http_request *req);
+
 /* Frees what app_init and app_load made, the running scenario too. */
 void app_shutdown(void);
 

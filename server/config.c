@@ -60,6 +60,9 @@ static const struct flag flags[] = {
       "scenario to run: a YAML file or a built-in name (default: default)"),
     F("check", K_STR, check, "FILE",
       "check a scenario file, print FILE: ok or why not, and exit"),
+    F("request-timeout", K_SIZE, request_timeout_ms, "MS",
+      "time a client has to send a request's headers and body, and the "
+      "longest wait for more of them (default 10000)"),
     F("journal-size", K_SIZE, journal_size, "N",
       "requests kept in the journal (default 10000, at most 1000000)"),
     F("admin-token", K_STR, admin_token, "TOKEN",
@@ -255,6 +258,7 @@ config_parse(struct config *cfg, int argc, char **argv, struct mock_err *err)
     cfg->max_body = 1024 * 1024;
     cfg->journal_size = 10000;
     cfg->fail_on = -1;
+    cfg->request_timeout_ms = 10000;
     if (read_environment(cfg, err) != 0)
         return MOCK_EINVAL;
     names_from_env = cfg->n_tls_names;
@@ -296,6 +300,9 @@ config_parse(struct config *cfg, int argc, char **argv, struct mock_err *err)
     if (cfg->journal_size > 1000000)
         return err_set(err, MOCK_EINVAL,
                        "--journal-size wants 1 to 1000000 entries");
+    if (cfg->request_timeout_ms < 100 || cfg->request_timeout_ms > 600000)
+        return err_set(err, MOCK_EINVAL,
+                       "--request-timeout wants 100 to 600000 ms");
     if ((cfg->cert_file == NULL) != (cfg->key_file == NULL))
         return err_set(err, MOCK_EINVAL,
                        "--cert and --key must be given together");

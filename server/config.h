@@ -26,6 +26,7 @@ struct config {
     const char *probe_url; /* --probe: health check and exit */
     int threads;
     size_t max_body;
+    size_t request_timeout_ms; /* --request-timeout */
     const char *scenario;    /* --scenario FILE or built-in name, or NULL */
     const char *check;       /* --check FILE, or NULL */
     const char *admin_token; /* --admin-token, or NULL: admin API open */

@@ -126,6 +126,37 @@ hexval(char c)
     return -1;
 }
 
+/* Bytes of the UTF-8 sequence at s[0..n), or 0 when it is not valid. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+    size_t need;
+    uint32_t cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        need = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        need = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        need = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (need > n)
+        return 0;
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    /* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
+    if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+        return 0;
+    return need;
+}
+
 int
 http_path_decode(const char *src, char *dst, size_t cap)
 {
@@ -141,6 +172,9 @@ http_path_decode(const char *src, char *dst, size_t cap)
                 return MOCK_EINVAL;
             c = hi * 16 + lo;
             i += 2;
+            /* An encoded '/' would split a segment the client sent whole. */
+            if (c == '/')
+                return MOCK_EINVAL;
         }
         if (c < 0x20 || c == 0x7f || o + 1 >= cap)
             return MOCK_EINVAL;
@@ -149,6 +183,14 @@ http_path_decode(const char *src, char *dst, size_t cap)
     if (cap == 0)
         return MOCK_EINVAL;
     dst[o] = '\0';
+    /* The path is echoed in JSON answers, which must stay UTF-8. */
+    for (size_t i = 0; i < o;) {
+        size_t n = utf8_len((const unsigned char *)dst + i, o - i);
+
+        if (n == 0)
+            return MOCK_EINVAL;
+        i += n;
+    }
     return 0;
 }
 
@@ -213,8 +255,12 @@ http_reply(struct http_request *req, int status, const char *type,
         snprintf(num, sizeof(num), "%zu", len);
         mg_response_header_add(c, "Content-Length", num, -1);
     }
-    if (req->close_after)
+    if (req->close_after) {
+        /* The header alone does not close: civetweb keeps any
+         * connection whose request it can discard. */
+        mg_disable_connection_keep_alive(c);
         mg_response_header_add(c, "Connection", "close", -1);
+    }
     mg_response_header_send(c);
     if (send_len > 0 && strcmp(req->method, "HEAD") != 0)
         mg_write(c, body, send_len);
@@ -420,12 +466,45 @@ has_duplicate_key(const cJSON *node)
     return 0;
 }
 
+/*
+ * The offset of the first byte cJSON would let through that JSON text
+ * must not hold: invalid UTF-8, a NUL byte, a control byte or a \u0000
+ * escape inside a string (cJSON would cut the string there). len when
+ * there is none.
+ */
+static size_t
+json_text_problem(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    int in_string = 0;
+
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_len(s + i, len - i);
+
+        if (n == 0 || s[i] == '\0' || (in_string && s[i] < 0x20))
+            return i;
+        if (in_string && s[i] == '\\') {
+            if (i + 5 < len && s[i + 1] == 'u' &&
+                memcmp(s + i + 2, "0000", 4) == 0)
+                return i;
+            n = 2; /* an escaped byte never ends the string */
+        } else if (s[i] == '"') {
+            in_string = !in_string;
+        }
+        i += n;
+    }
+    return len;
+}
+
 cJSON *
 http_json_parse(const char *text, size_t len, size_t *at)
 {
     const char *end = NULL;
     cJSON *json;
 
+    *at = json_text_problem(text, len);
+    if (*at < len)
+        return NULL;
     *at = 0;
     /* The length counts the terminating NUL, as cJSON expects. */
     json = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
@@ -552,7 +631,8 @@ fill_request(struct http_request *req, struct mg_connection *conn)
     memset(req, 0, sizeof(*req));
     req->conn = conn;
     req->ri = mg_get_request_info(conn);
-    req->method = req->ri->request_method;
+    /* civetweb reports errors before the request line is parsed too. */
+    req->method = req->ri->request_method ? req->ri->request_method : "-";
     req->query = req->ri->query_string;
     req->start_us = clock_mono_us();
     snprintf(req->client_addr, sizeof(req->client_addr), "%s",
@@ -560,20 +640,48 @@ fill_request(struct http_request *req, struct mg_connection *conn)
     guid_new(req->request_id);
 }
 
+/*
+ * Refuses what must not reach a handler: a malformed path, a body framed
+ * both ways (Transfer-Encoding with Content-Length, the request
+ * smuggling pattern of RFC 9112 6.3), more headers than civetweb keeps
+ * (it ignores the rest). Returns 1 when it replied.
+ */
+static int
+refuse_early(struct http_request *req)
+{
+    const char *raw =
+        req->ri->local_uri_raw ? req->ri->local_uri_raw : req->ri->local_uri;
+
+    req->close_after = 1;
+    if (raw == NULL || http_path_decode(raw, req->path, sizeof(req->path))) {
+        snprintf(req->path, sizeof(req->path), "(invalid)");
+        http_reply_error(req, 400, "invalid_parameter",
+                         "the request path is malformed");
+    } else if (http_header(req, "Transfer-Encoding") != NULL &&
+               http_header(req, "Content-Length") != NULL) {
+        http_reply_error(req, 400, "invalid_request",
+                         "Transfer-Encoding and Content-Length together are "
+                         "refused");
+    } else if (req->ri->num_headers > HTTP_MAX_HEADERS) {
+        http_reply_error(req, 431, "invalid_request",
+                         "more than %d request headers", HTTP_MAX_HEADERS);
+    } else {
+        req->close_after = 0;
+        return 0;
+    }
+    return 1;
+}
+
 static int
 on_begin_request(struct mg_connection *conn)
 {
     struct http_server *srv = mg_get_user_data(mg_get_context(conn));
     struct http_request req;
-    const char *raw;
 
     fill_request(&req, conn);
-    raw = req.ri->local_uri_raw ? req.ri->local_uri_raw : req.ri->local_uri;
-    if (raw == NULL || http_path_decode(raw, req.path, sizeof(req.path)) != 0) {
-        snprintf(req.path, sizeof(req.path), "(invalid)");
-        req.close_after = 1;
-        http_reply_error(&req, 400, "invalid_parameter",
-                         "the request path is malformed");
+    if (refuse_early(&req)) {
+        if (srv->opt.refused != NULL)
+            srv->opt.refused(&req);
     } else {
         srv->opt.dispatch(&req);
     }
@@ -588,6 +696,7 @@ on_begin_request(struct mg_connection *conn)
 static int
 on_http_error(struct mg_connection *conn, int status, const char *msg)
 {
+    struct http_server *srv = mg_get_user_data(mg_get_context(conn));
     struct http_request req;
     char text[256];
 
@@ -599,6 +708,8 @@ on_http_error(struct mg_connection *conn, int status, const char *msg)
     http_reply_error(&req, status,
                      status == 413 ? "payload_too_large" : "invalid_request",
                      "%s", text);
+    if (srv->opt.refused != NULL)
+        srv->opt.refused(&req);
     return 0;
 }
 
@@ -672,7 +783,7 @@ http_start(const struct http_options *opt, struct mock_err *err)
     struct http_server *srv = xcalloc(1, sizeof(*srv));
     struct mg_callbacks cb;
     struct mg_server_port ports[4];
-    char spec[160], threads[16];
+    char spec[160], threads[16], timeout[24];
     int n;
 
     srv->opt = *opt;
@@ -681,6 +792,8 @@ http_start(const struct http_options *opt, struct mock_err *err)
     if (listen_spec(opt->listen, spec, sizeof(spec), err) != 0)
         goto fail;
     snprintf(threads, sizeof(threads), "%d", opt->threads);
+    snprintf(timeout, sizeof(timeout), "%zu",
+             opt->request_timeout_ms ? opt->request_timeout_ms : 10000);
     const char *options[] = {"listening_ports",
                              spec,
                              "num_threads",
@@ -690,7 +803,7 @@ http_start(const struct http_options *opt, struct mock_err *err)
                              "keep_alive_timeout_ms",
                              "5000",
                              "request_timeout_ms",
-                             "10000",
+                             timeout,
                              "tcp_nodelay",
                              "1",
                              "decode_url",

@@ -24,6 +24,7 @@
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_EXTRA 12
 #define HTTP_PATH_MAX 1024
+#define HTTP_MAX_HEADERS 63 /* more headers than this get 431 */
 
 struct mg_connection;
 struct mg_request_info;
@@ -98,7 +99,11 @@ struct http_options {
     const char *key_file;
     int threads;
     size_t max_body; /* bytes; larger bodies get 413 */
+    /* ms a client has to send a request (0: 10000); slower: closed */
+    size_t request_timeout_ms;
     void (*dispatch)(struct http_request *req);
+    /* Told of each request answered before dispatch (may be NULL). */
+    void (*refused)(struct http_request *req);
 };
 
 /*
@@ -134,15 +139,17 @@ int http_read_body(struct http_request *req);
  * Parses text[0..len) (text[len] must be NUL) as a JSON object in which no
  * object repeats a key. Returns the object (caller frees), or NULL with
  * *at the byte offset near a syntax error, or SIZE_MAX when the JSON is
- * valid but not such an object. Nesting deeper than cJSON's limit (1000)
- * is a syntax error.
+ * valid but not such an object. Nesting deeper than cJSON's limit (1000),
+ * invalid UTF-8, a NUL byte and, inside a string, a raw control byte or a
+ * \u0000 escape are syntax errors.
  */
 cJSON *http_json_parse(const char *text, size_t len, size_t *at);
 
 /*
  * Percent-decodes a request path src into dst (size cap). Returns 0, or
  * MOCK_EINVAL for a malformed escape, a NUL or control byte (encoded or
- * not), or a result that does not fit.
+ * not), an encoded '/' (%2F), a result that is not UTF-8, or one that
+ * does not fit.
  */
 int http_path_decode(const char *src, char *dst, size_t cap);
 

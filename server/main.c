@@ -191,7 +191,9 @@ serve(const struct config *cfg)
     hopt.key_file = tls.key_file;
     hopt.threads = cfg->threads;
     hopt.max_body = cfg->max_body;
+    hopt.request_timeout_ms = cfg->request_timeout_ms;
     hopt.dispatch = app_dispatch;
+    hopt.refused = app_refused;
     srv = http_start(&hopt, &err);
     if (srv == NULL) {
         fprintf(stderr, "cybrid-mock: %s\n", err.msg);

@@ -29,10 +29,10 @@ struct oauth_params {
 /*
  * Reads grant_type, client_id, client_secret and scope from a token
  * request body[0..len) (body[len] must be NUL): a JSON object with each
- * key once when json_body, else an x-www-form-urlencoded form. Each
- * parameter is absent (left empty) or a string given once that fits.
- * Returns 0, or MOCK_EINVAL with why (size cap) saying what is wrong.
- * The caller zeroes tr first and wipes it afterwards.
+ * key once (as http_json_parse reads it) when json_body, else an
+ * x-www-form-urlencoded form. Each parameter is absent (left empty) or a string
+ * given once that fits. Returns 0, or MOCK_EINVAL with why (size cap) saying
+ * what is wrong. The caller zeroes tr first and wipes it afterwards.
  */
 int oauth_params_parse(int json_body, const char *body, size_t len,
                        struct oauth_params *tr, char *why, size_t cap);

@@ -160,6 +160,12 @@ schema_scalar(struct schema_ctx *cx, yaml_node_t *node, const char *want)
         schema_fail(cx, node, "expected %s, got %s", want, type_name(node));
         return NULL;
     }
+    /* A "\0" escape would cut the text short wherever it is read. */
+    if (strlen((const char *)node->data.scalar.value) !=
+        node->data.scalar.length) {
+        schema_fail(cx, node, "a NUL character is not allowed here");
+        return NULL;
+    }
     return (const char *)node->data.scalar.value;
 }
 

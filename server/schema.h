@@ -103,7 +103,10 @@ yaml_node_t *schema_node(struct schema_ctx *cx, int id);
 yaml_node_t *schema_lookup(struct schema_ctx *cx, yaml_node_t *map,
                            const char *key);
 
-/* The scalar's text, or NULL (after schema_fail) for another node. */
+/*
+ * The scalar's text, or NULL (after schema_fail) for another node or a
+ * text holding a NUL character.
+ */
 const char *schema_scalar(struct schema_ctx *cx, yaml_node_t *node,
                           const char *want);
 

@@ -150,6 +150,72 @@ test_query_param_refuses_control_bytes_and_overflow(void)
     CU_ASSERT_EQUAL(http_query_param(&req, "a", out, sizeof(out)), MOCK_ENOENT);
 }
 
+static void
+test_path_decode_refuses_nul_control_and_encoded_slash(void)
+{
+    char out[64];
+
+    CU_ASSERT_EQUAL(http_path_decode("/api/banks/%61b", out, sizeof(out)), 0);
+    CU_ASSERT_STRING_EQUAL(out, "/api/banks/ab");
+    CU_ASSERT_EQUAL(http_path_decode("/a%00b", out, sizeof(out)), MOCK_EINVAL);
+    CU_ASSERT_EQUAL(http_path_decode("/a%0ab", out, sizeof(out)), MOCK_EINVAL);
+    CU_ASSERT_EQUAL(http_path_decode("/__admin%2fhealth", out, sizeof(out)),
+                    MOCK_EINVAL);
+    CU_ASSERT_EQUAL(http_path_decode("/a%2Fb", out, sizeof(out)), MOCK_EINVAL);
+    CU_ASSERT_EQUAL(http_path_decode("/a%2", out, sizeof(out)), MOCK_EINVAL);
+    CU_ASSERT_EQUAL(http_path_decode("/a%zz", out, sizeof(out)), MOCK_EINVAL);
+    CU_ASSERT_EQUAL(http_path_decode("/abcdef", out, 4), MOCK_EINVAL);
+    CU_ASSERT_EQUAL(http_path_decode("", out, 0), MOCK_EINVAL);
+    /* Dots decode but are never resolved: the router sees "..". */
+    CU_ASSERT_EQUAL(http_path_decode("/a/%2e%2e/b", out, sizeof(out)), 0);
+    CU_ASSERT_STRING_EQUAL(out, "/a/../b");
+}
+
+/* 1 when text (a C string) parses as a JSON object body. */
+static int
+json_ok(const char *text, size_t len)
+{
+    size_t at;
+    cJSON *j = http_json_parse(text, len, &at);
+    int ok = j != NULL;
+
+    cJSON_Delete(j);
+    return ok;
+}
+
+static int
+json_str_ok(const char *text)
+{
+    return json_ok(text, strlen(text));
+}
+
+static void
+test_json_parse_refuses_bad_utf8_nul_and_u0000(void)
+{
+    static const char nul[] = "{\"a\": \"x\0y\"}";
+    char deep[4100];
+
+    CU_ASSERT_TRUE(json_str_ok("{\"a\": \"caf\xc3\xa9 \xf0\x9f\x98\x80\"}"));
+    CU_ASSERT_FALSE(json_str_ok("{\"a\": \"\xff\"}"));
+    CU_ASSERT_FALSE(json_str_ok("{\"a\": \"\xc0\xaf\"}"));     /* overlong */
+    CU_ASSERT_FALSE(json_str_ok("{\"a\": \"\xed\xa0\x80\"}")); /* surrogate */
+    CU_ASSERT_FALSE(json_str_ok("{\"a\": \"\xe2\x82\"}"));     /* cut short */
+    CU_ASSERT_FALSE(json_ok(nul, sizeof(nul) - 1));
+    CU_ASSERT_FALSE(json_str_ok("{\"a\": \"x\\u0000y\"}"));
+    CU_ASSERT_FALSE(json_str_ok("{\"a\\u0000\": 1}"));
+    CU_ASSERT_FALSE(json_str_ok("{\"a\": \"tab\there\"}"));
+    /* An escaped backslash before u0000 is plain text. */
+    CU_ASSERT_TRUE(json_str_ok("{\"a\": \"x\\\\u0000\"}"));
+    CU_ASSERT_FALSE(json_str_ok("{\"a\": 1, \"a\": 2}"));
+    CU_ASSERT_FALSE(json_str_ok("{\"a\": {\"b\": 1, \"b\": 1}}"));
+    CU_ASSERT_FALSE(json_str_ok("[1]"));
+    CU_ASSERT_TRUE(
+        json_str_ok("{\"n\": 1e400, \"m\": 123456789012345678901234}"));
+    memset(deep, '[', sizeof(deep) - 1);
+    deep[sizeof(deep) - 1] = '\0';
+    CU_ASSERT_FALSE(json_ok(deep, sizeof(deep) - 1));
+}
+
 int
 unit_register(void)
 {
@@ -162,6 +228,8 @@ unit_register(void)
         UNIT_CASE(test_route_refuses_oversize_segment),
         UNIT_CASE(test_query_param_decodes_first_occurrence),
         UNIT_CASE(test_query_param_refuses_control_bytes_and_overflow),
+        UNIT_CASE(test_path_decode_refuses_nul_control_and_encoded_slash),
+        UNIT_CASE(test_json_parse_refuses_bad_utf8_nul_and_u0000),
         {NULL, NULL}};
 
     return unit_add_suite("http_router", cases);

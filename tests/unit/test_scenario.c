@@ -442,12 +442,35 @@ test_alias_bomb_is_refused_not_expanded(void)
     free(text);
 }
 
+/* A "\0" escape would have cut "default\0x" to "default" wherever read. */
+static void
+test_scalar_with_nul_character_is_refused(void)
+{
+    static const char *const texts[] = {
+        "name: t\nextends: \"default\\0\"\n",
+        "name: \"a\\0b\"\n",
+        "name: t\n\"extends\\0x\": default\n",
+    };
+
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        struct scenario *sc = NULL;
+        struct schema_err err = {0};
+
+        CU_ASSERT_EQUAL(scenario_load_text(texts[i], strlen(texts[i]), "t.yaml",
+                                           NULL, &sc, &err),
+                        MOCK_EINVAL);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.reason, "NUL"));
+        scenario_free(sc);
+    }
+}
+
 int
 unit_register(void)
 {
     static const struct unit_case cases[] = {
         UNIT_CASE(test_default_scenario_has_the_readme_fixtures),
         UNIT_CASE(test_every_builtin_file_loads),
+        UNIT_CASE(test_scalar_with_nul_character_is_refused),
         UNIT_CASE(test_bad_scenarios_are_refused_at_their_line_and_column),
         UNIT_CASE(test_error_message_is_file_line_column_reason),
         UNIT_CASE(test_child_merges_maps_key_by_key_and_replaces_lists),
