@@ -373,8 +373,9 @@ add_list(cJSON *o, const char *name, cJSON *value)
     cJSON_AddItemToObject(o, name, value ? value : cJSON_CreateArray());
 }
 
-static cJSON *
-new_bank(struct check *c, const cJSON *body, const struct principal *p)
+cJSON *
+bank_from_body(struct check *c, const cJSON *body,
+               const char *organization_guid)
 {
     static const char *const keys[] = {"type",
                                        "name",
@@ -397,7 +398,7 @@ new_bank(struct check *c, const cJSON *body, const struct principal *p)
     name = check_string(c, body, "name", CHECK_REQUIRED, 1, NAME_MAX_LEN);
     guid_new(guid);
     cJSON_AddStringToObject(o, "guid", guid);
-    cJSON_AddStringToObject(o, "organization_guid", p->organization_guid);
+    cJSON_AddStringToObject(o, "organization_guid", organization_guid);
     cJSON_AddStringToObject(o, "name", name ? name : "");
     cJSON_AddStringToObject(o, "type", "sandbox");
     add_list(o, "supported_trading_symbols",
@@ -425,7 +426,7 @@ create_bank(struct http_request *req)
 
     if (body == NULL)
         return;
-    bank = new_bank(&c, body, p);
+    bank = bank_from_body(&c, body, p->organization_guid);
     cJSON_Delete(body);
     if (c.status != 0) {
         cJSON_Delete(bank);
@@ -446,25 +447,25 @@ create_bank(struct http_request *req)
 /* The values a PATCH replaces; NULL leaves a field as it is. */
 struct bank_patch {
     const struct principal *p;
-    cJSON *v[4];
+    cJSON *v[BANK_PATCH_FIELDS];
 };
 
 static const char *const patch_keys[] = {"name", "supported_trading_symbols",
                                          "supported_payout_symbols",
                                          "cors_allowed_origins", NULL};
 
-static void
-patch_read(struct check *c, const cJSON *body, struct bank_patch *bp)
+void
+bank_patch_read(struct check *c, const cJSON *body, cJSON *v[BANK_PATCH_FIELDS])
 {
     const char *name;
 
     check_known_keys(c, body, patch_keys);
     name = check_string(c, body, "name", CHECK_NULLABLE, 1, NAME_MAX_LEN);
-    bp->v[0] = name ? cJSON_CreateString(name) : NULL;
-    bp->v[1] = codes_field(c, body, "supported_trading_symbols", CHECK_NULLABLE,
-                           0, SYMBOLS_MAX, symbol_ok);
-    bp->v[2] = payout_field(c, body);
-    bp->v[3] = cors_field(c, body);
+    v[0] = name ? cJSON_CreateString(name) : NULL;
+    v[1] = codes_field(c, body, "supported_trading_symbols", CHECK_NULLABLE, 0,
+                       SYMBOLS_MAX, symbol_ok);
+    v[2] = payout_field(c, body);
+    v[3] = cors_field(c, body);
 }
 
 static int
@@ -475,7 +476,7 @@ patch_apply(cJSON *obj, void *ctx)
 
     if (!reaches(bp->p, obj))
         return MOCK_ENOENT;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < BANK_PATCH_FIELDS; i++) {
         const cJSON *old;
 
         if (bp->v[i] == NULL)
@@ -503,7 +504,7 @@ patch_bank(struct http_request *req)
 
     if (guid == NULL || (body = http_json_body(req)) == NULL)
         return;
-    patch_read(&c, body, &bp);
+    bank_patch_read(&c, body, bp.v);
     cJSON_Delete(body);
     if (c.status != 0)
         check_reply(req, &c);
@@ -512,7 +513,7 @@ patch_bank(struct http_request *req)
         http_reply_json(req, 200, store_public(out));
     else
         http_reply_error(req, 404, "not_found", "bank not found");
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < BANK_PATCH_FIELDS; i++)
         cJSON_Delete(bp.v[i]);
 }
 

@@ -12,12 +12,33 @@
 #ifndef CYBRID_BANK_H
 #define CYBRID_BANK_H
 
+#include "check.h"
 #include "http.h"
 #include "identity.h"
 #include "scenario.h"
 
 /* The bank routes; *n receives their count. */
 const struct http_route *bank_routes(size_t *n);
+
+/*
+ * Checks a POST /api/banks body and builds the bank it asks for (caller
+ * frees; a new guid, created now), without the store. c receives the
+ * first problem; the object is then incomplete and only to be freed.
+ */
+cJSON *bank_from_body(struct check *c, const cJSON *body,
+                      const char *organization_guid);
+
+/* Fields a PATCH /api/banks/{guid} may change, in patch order. */
+#define BANK_PATCH_FIELDS 4
+
+/*
+ * Checks a PATCH /api/banks/{guid} body: v receives the new value of
+ * name, supported_trading_symbols, supported_payout_symbols and
+ * cors_allowed_origins, or NULL for one left as it is (caller frees
+ * each). c receives the first problem.
+ */
+void bank_patch_read(struct check *c, const cJSON *body,
+                     cJSON *v[BANK_PATCH_FIELDS]);
 
 /* Inserts the scenario's banks into the (freshly reset) store. */
 void bank_load(const struct scenario *sc);

@@ -557,8 +557,8 @@ add_organization(cJSON *o, const char *bank_guid)
     cJSON_Delete(bank);
 }
 
-static cJSON *
-new_customer(struct check *c, const cJSON *body, const struct principal *p)
+cJSON *
+customer_from_body(struct check *c, const cJSON *body, const char *bank_guid)
 {
     static const char *const keys[] = {"type",
                                        "address",
@@ -581,7 +581,7 @@ new_customer(struct check *c, const cJSON *body, const struct principal *p)
     check_enum(c, "type", type, types);
     business = type != NULL && strcmp(type, "business") == 0;
     guid_new(guid);
-    add_common(o, guid, p->bank_guid, business ? "business" : "individual",
+    add_common(o, guid, bank_guid, business ? "business" : "individual",
                "unverified");
     cJSON_AddItemToObject(o, "name", name_field(c, body, business));
     cJSON_AddItemToObject(o, "address", address_field(c, body));
@@ -591,8 +591,6 @@ new_customer(struct check *c, const cJSON *body, const struct principal *p)
     cJSON_AddItemToObject(o, "labels", labels_field(c, body));
     cJSON_AddItemToObject(o, "identification_numbers",
                           id_numbers_field(c, body));
-    add_organization(o, p->bank_guid);
-    store_stamp_created(o, clock_now_ms());
     return o;
 }
 
@@ -605,13 +603,15 @@ create_customer(struct http_request *req)
 
     if (body == NULL)
         return;
-    customer = new_customer(&c, body, p);
+    customer = customer_from_body(&c, body, p->bank_guid);
     cJSON_Delete(body);
     if (c.status != 0) {
         cJSON_Delete(customer);
         check_reply(req, &c);
         return;
     }
+    add_organization(customer, p->bank_guid);
+    store_stamp_created(customer, clock_now_ms());
     copy = cJSON_Duplicate(customer, 1);
     if (store_insert(STORE_CUSTOMERS, customer) != 0) {
         cJSON_Delete(copy);

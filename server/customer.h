@@ -13,11 +13,21 @@
 #ifndef CYBRID_CUSTOMER_H
 #define CYBRID_CUSTOMER_H
 
+#include "check.h"
 #include "http.h"
 #include "scenario.h"
 
 /* The customer routes; *n receives their count. */
 const struct http_route *customer_routes(size_t *n);
+
+/*
+ * Checks a POST /api/customers body and builds the customer it asks for
+ * in bank_guid (caller frees; a new guid, state unverified), without the
+ * store: the caller adds the organization and the creation time. c
+ * receives the first problem; the object is then only to be freed.
+ */
+cJSON *customer_from_body(struct check *c, const cJSON *body,
+                          const char *bank_guid);
 
 /* Inserts the scenario's customers into the store (after bank_load). */
 void customer_load(const struct scenario *sc);

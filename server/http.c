@@ -386,6 +386,33 @@ http_page_read(struct http_request *req, struct http_page *pg)
 
 /* ---- bodies ----------------------------------------------------------- */
 
+/* Bytes of a refused body read and dropped before the connection closes. */
+#define DISCARD_MAX (4u << 20)
+
+/*
+ * Answers 413 and closes the connection, after reading and dropping up
+ * to DISCARD_MAX more of the body (a lingering close): closing with
+ * unread bytes makes the kernel send a reset, which can destroy the
+ * answer before the client reads it. Each read waits at most the
+ * request timeout, so a client that announces a body and never sends it
+ * holds the worker that long.
+ */
+static int
+refuse_too_large(struct http_request *req, size_t max)
+{
+    char sink[16384];
+    size_t dropped = 0;
+    int n;
+
+    req->close_after = 1;
+    http_reply_error(req, 413, "payload_too_large",
+                     "request body is larger than %zu bytes", max);
+    while (dropped < DISCARD_MAX &&
+           (n = mg_read(req->conn, sink, sizeof(sink))) > 0)
+        dropped += (size_t)n;
+    return 413;
+}
+
 int
 http_read_body(struct http_request *req)
 {
@@ -397,12 +424,8 @@ http_read_body(struct http_request *req)
 
     if (req->body != NULL)
         return 0;
-    if (declared > (long long)max) {
-        req->close_after = 1;
-        http_reply_error(req, 413, "payload_too_large",
-                         "request body is larger than %zu bytes", max);
-        return 413;
-    }
+    if (declared > (long long)max)
+        return refuse_too_large(req, max);
     cap = declared >= 0 ? (size_t)declared : 4096;
     buf = xmalloc(cap + 1);
     for (;;) {
@@ -421,10 +444,7 @@ http_read_body(struct http_request *req)
     }
     if (len > max) {
         free(buf);
-        req->close_after = 1;
-        http_reply_error(req, 413, "payload_too_large",
-                         "request body is larger than %zu bytes", max);
-        return 413;
+        return refuse_too_large(req, max);
     }
     if (declared >= 0 && len != (size_t)declared) {
         free(buf);

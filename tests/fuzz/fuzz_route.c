@@ -8,6 +8,8 @@
  * non-empty segments without '/', and a 405 must name methods.
  */
 #include "admin.h"
+#include "bank.h"
+#include "customer.h"
 #include "identity.h"
 #include "metrics.h"
 #include "organization.h"
@@ -56,6 +58,10 @@ build_table(void)
     r = organization_routes(&n);
     add(r, n);
     r = subevents_routes(&n);
+    add(r, n);
+    r = bank_routes(&n);
+    add(r, n);
+    r = customer_routes(&n);
     add(r, n);
     add(extra, sizeof(extra) / sizeof(extra[0]));
 }

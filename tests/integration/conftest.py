@@ -4,10 +4,15 @@ Each server listens on 127.0.0.1 port 0 with its own TLS directory, is
 reached over HTTPS with certificate verification against the CA it
 generated, and is stopped by its process id with SIGTERM. A server that
 exits non-zero or prints a sanitizer report fails the test that ran it.
+
+CYBRID_MOCK_WRAPPER, when set, is a command the binary runs under, e.g.
+"valgrind --leak-check=full --error-exitcode=99" (scripts/test runs part
+of the suite so); start and stop then wait ten times longer.
 """
 import http.client
 import json
 import os
+import shlex
 import signal
 import ssl
 import subprocess
@@ -20,6 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 BINARY = os.environ.get("CYBRID_MOCK_BIN",
                         os.path.join(ROOT, "build", "cybrid-mock"))
+WRAPPER = shlex.split(os.environ.get("CYBRID_MOCK_WRAPPER", ""))
+SLOW = 10 if WRAPPER else 1
 
 
 class Response:
@@ -132,6 +139,7 @@ class Mock:
         self.url = None
 
     def start(self, timeout=10.0, fresh_key=False):
+        timeout *= SLOW
         os.makedirs(self.tls_dir, exist_ok=True)
         key = os.path.join(self.tls_dir, "signing-key.pem")
         if not fresh_key and not os.path.exists(key):
@@ -140,7 +148,7 @@ class Mock:
                 f.write(shared_signing_key())
         self.stderr_file = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [BINARY] + self.args, stdout=subprocess.PIPE,
+            WRAPPER + [BINARY] + self.args, stdout=subprocess.PIPE,
             stderr=self.stderr_file, env=self.env)
         deadline = time.monotonic() + timeout
         line = b""
@@ -172,6 +180,7 @@ class Mock:
 
     def stop(self, check=True, timeout=5.0):
         """Stops with SIGTERM by pid; returns the exit code."""
+        timeout *= SLOW
         if self.proc is None:
             return None
         if self.proc.poll() is None:

@@ -58,7 +58,7 @@ def exchange(mock, data, timeout=10.0):
                 closed = True
                 break
             out += chunk
-            if complete(out):
+            if complete(out) and b"Connection: close" not in out:
                 s.settimeout(0.5)  # anything after the answer?
     except socket.timeout:
         pass
