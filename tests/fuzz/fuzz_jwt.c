@@ -4,8 +4,11 @@
  * The first byte picks what the rest is: a token for jwt_verify (most
  * inputs), base64url for jwt_b64url_decode, or a JSON payload that is
  * signed and must then verify to the same claims (a round trip through
- * the parser that random bytes cannot reach). One RSA key is made once.
+ * the parser that random bytes cannot reach; claims with a repeated key
+ * are skipped, as cJSON_Compare cannot compare them). One RSA key is
+ * made once.
  */
+#include "http.h"
 #include "jwt.h"
 
 #include <stdlib.h>
@@ -46,18 +49,20 @@ static void
 round_trip(const char *text)
 {
     struct mock_err err = {0};
-    cJSON *claims = cJSON_Parse(text), *back = NULL;
+    size_t at;
+    cJSON *claims = http_json_parse(text, strlen(text), &at), *back = NULL;
     char *token;
+    int rc;
 
-    if (!cJSON_IsObject(claims)) {
-        cJSON_Delete(claims);
+    if (claims == NULL)
         return;
-    }
     token = jwt_sign(&key, claims, &err);
     if (token == NULL)
         abort();
-    if (jwt_verify(&key, token, &back, &err) == 0 &&
-        !cJSON_Compare(claims, back, 1))
+    rc = jwt_verify(&key, token, &back, &err);
+    if (rc != 0 && strlen(token) <= JWT_MAX_TOKEN)
+        abort(); /* a token we signed must verify */
+    if (rc == 0 && !cJSON_Compare(claims, back, 1))
         abort();
     cJSON_Delete(back);
     cJSON_Delete(claims);
