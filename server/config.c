@@ -151,7 +151,7 @@ set_flag(struct config *cfg, const struct flag *f, const char *value,
     case K_INT:
         if (parse_number(f->name, value, 1024, &n, err) != 0)
             return MOCK_EINVAL;
-        *(int *)field = (int)sev;
+        *(int *)field = (int)n;
         return 0;
     case K_SIZE:
         if (parse_number(f->name, value, 1LL << 30, &n, err) != 0)

@@ -136,11 +136,31 @@ test_scenario_and_check_read_flag_and_environment(void)
     config_free(&cfg);
 }
 
+/* Found by valgrind: --threads stored an uninitialised value. */
+static void
+test_threads_and_request_timeout_take_their_values(void)
+{
+    char *argv[] = {"cybrid-mock",       "--threads", "8",
+                    "--request-timeout", "1500",      NULL};
+    char *bad[] = {"cybrid-mock", "--request-timeout", "50", NULL};
+    struct config cfg;
+    struct mock_err err = {0};
+
+    CU_ASSERT_EQUAL(parse(&cfg, &err, 5, argv), 0);
+    CU_ASSERT_EQUAL(cfg.threads, 8);
+    CU_ASSERT_EQUAL(cfg.request_timeout_ms, 1500);
+    config_free(&cfg);
+    CU_ASSERT_EQUAL(parse(&cfg, &err, 3, bad), MOCK_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "--request-timeout"));
+    config_free(&cfg);
+}
+
 int
 unit_register(void)
 {
     static const struct unit_case cases[] = {
         UNIT_CASE(test_defaults_listen_on_loopback_8443),
+        UNIT_CASE(test_threads_and_request_timeout_take_their_values),
         UNIT_CASE(test_flag_beats_environment),
         UNIT_CASE(test_equals_form_and_repeated_names),
         UNIT_CASE(test_environment_names_are_a_comma_list),
