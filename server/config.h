@@ -27,10 +27,10 @@ struct config {
     int threads;
     size_t max_body;
     size_t request_timeout_ms; /* --request-timeout */
-    const char *scenario;    /* --scenario FILE or built-in name, or NULL */
-    const char *check;       /* --check FILE, or NULL */
-    const char *admin_token; /* --admin-token, or NULL: admin API open */
-    size_t journal_size;     /* --journal-size (entries) */
+    const char *scenario;      /* --scenario FILE or built-in name, or NULL */
+    const char *check;         /* --check FILE, or NULL */
+    const char *admin_token;   /* --admin-token, or NULL: admin API open */
+    size_t journal_size;       /* --journal-size (entries) */
     int fail_on; /* --fail-on: exit 3 at shutdown when the audit found
                     something this severe (0 info .. 2 critical); -1 no */
     int show_help;
