@@ -11,6 +11,7 @@
 #include "http.h"
 #include "jwt.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,19 @@ decode(const char *text, size_t n)
     free(out);
 }
 
+/* 1 when the tree holds a number JSON cannot write back (inf, nan). */
+static int
+has_nonfinite(const cJSON *node)
+{
+    if (cJSON_IsNumber(node) && !isfinite(node->valuedouble))
+        return 1;
+    for (const cJSON *c = node ? node->child : NULL; c; c = c->next) {
+        if (has_nonfinite(c))
+            return 1;
+    }
+    return 0;
+}
+
 static void
 round_trip(const char *text)
 {
@@ -56,6 +70,11 @@ round_trip(const char *text)
 
     if (claims == NULL)
         return;
+    if (has_nonfinite(claims)) {
+        /* 1E700 parses as infinity, which cJSON prints as null. */
+        cJSON_Delete(claims);
+        return;
+    }
     token = jwt_sign(&key, claims, &err);
     if (token == NULL)
         abort();
