@@ -554,33 +554,6 @@ parse_true(struct schema_ctx *cx, yaml_node_t *node, void *dst, const void *arg)
     return 0;
 }
 
-static int
-parse_change_status(struct schema_ctx *cx, yaml_node_t *node, void *dst,
-                    const void *arg)
-{
-    static const struct schema_range any = {100, 599};
-    unsigned v;
-
-    if (schema_uint(cx, node, &v, &any) != 0)
-        return MOCK_EINVAL;
-    if (v != 403 && v != 429)
-        return schema_fail(cx, node, "bad status %u: want 429 or 403", v);
-    *(int *)dst = (int)v;
-    return 0;
-}
-
-static const struct schema_range limit_range = {1, 1000000};
-
-#define L(key, fn, member, arg)                                                \
-    SCHEMA_FIELD(struct limit_rule, key, fn, member, arg, 0)
-static const struct schema_field change_fields[] = {
-    L("limit", schema_uint, limit, &limit_range),
-    L("window", schema_millis, window_ms, NULL),
-    L("status", parse_change_status, status, NULL),
-    L("retry_after", schema_bool, retry_after, NULL),
-    {NULL, NULL, 0, NULL, 0},
-};
-
 /* One class: off, or the fields to change (the others keep their value). */
 static int
 parse_change(struct schema_ctx *cx, yaml_node_t *node, void *dst,
@@ -598,7 +571,7 @@ parse_change(struct schema_ctx *cx, yaml_node_t *node, void *dst,
         return schema_fail(cx, node,
                            "expected off or a mapping of limit, window, "
                            "status, retry_after");
-    if (schema_map(cx, node, change_fields, &r) != 0)
+    if (schema_map(cx, node, scenario_limit_fields(), &r) != 0)
         return MOCK_EINVAL;
     c->mask = (r.limit ? LIMIT_SET_LIMIT : 0) |
               (r.window_ms >= 0 ? LIMIT_SET_WINDOW : 0) |

@@ -91,6 +91,12 @@ static const struct schema_field limit_fields[] = {
     {NULL, NULL, 0, NULL, 0},
 };
 
+const struct schema_field *
+scenario_limit_fields(void)
+{
+    return limit_fields;
+}
+
 /* A rate-limit class: `off`, or a mapping merged onto the parent's. */
 static int
 parse_limit(struct schema_ctx *cx, yaml_node_t *node, void *dst,

@@ -274,6 +274,14 @@ int scenario_load_text(const char *text, size_t len, const char *display,
  */
 struct scenario *scenario_default(void);
 
+struct schema_field;
+
+/*
+ * The fields of one rate-limit class (limit, window, status, retry_after)
+ * as the loader reads them, for other sections that set a class too.
+ */
+const struct schema_field *scenario_limit_fields(void);
+
 /* Frees a scenario and everything it owns. NULL-safe. */
 void scenario_free(struct scenario *sc);
 
