@@ -1,22 +1,29 @@
 /*
  * authcache: the key's first byte picks the shard and the next two the
  * slot, so entries spread evenly and no lookup ever scans.
+ *
+ * A slot holds an entry when it was written in its shard's present
+ * generation: emptying the cache moves each shard to a new generation
+ * instead of writing over the slots, so the 4 MB table (zeroed memory,
+ * not part of the binary) costs memory only for the slots tokens use.
  */
 #include "authcache.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 struct slot {
-    int used;
+    uint64_t tag; /* its shard's gen + 1 when written; 0: never written */
     unsigned char key[AUTHCACHE_KEY];
     struct principal p;
 };
 
 struct shard {
     pthread_mutex_t lock;
+    uint64_t gen;
     struct slot slots[AUTHCACHE_SLOTS];
 };
 
@@ -62,6 +69,13 @@ shard_of(const unsigned char *key)
     return &shards[key[0] % AUTHCACHE_SHARDS];
 }
 
+/* Whether e was written since s was last emptied; s's lock is held. */
+static int
+live(const struct shard *s, const struct slot *e)
+{
+    return e->tag == s->gen + 1;
+}
+
 static struct slot *
 slot_of(struct shard *s, const unsigned char *key)
 {
@@ -77,7 +91,7 @@ authcache_get(const unsigned char key[AUTHCACHE_KEY], struct principal *out)
 
     pthread_mutex_lock(&s->lock);
     e = slot_of(s, key);
-    if (e->used && CRYPTO_memcmp(e->key, key, AUTHCACHE_KEY) == 0) {
+    if (live(s, e) && CRYPTO_memcmp(e->key, key, AUTHCACHE_KEY) == 0) {
         *out = e->p;
         hit = 1;
     }
@@ -95,7 +109,7 @@ authcache_put(const unsigned char key[AUTHCACHE_KEY], const struct principal *p)
     e = slot_of(s, key);
     memcpy(e->key, key, AUTHCACHE_KEY);
     e->p = *p;
-    e->used = 1;
+    e->tag = s->gen + 1;
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -104,7 +118,7 @@ authcache_clear(void)
 {
     for (size_t i = 0; i < AUTHCACHE_SHARDS; i++) {
         pthread_mutex_lock(&shards[i].lock);
-        memset(shards[i].slots, 0, sizeof(shards[i].slots));
+        shards[i].gen++;
         pthread_mutex_unlock(&shards[i].lock);
     }
 }
@@ -117,7 +131,7 @@ authcache_size(void)
     for (size_t i = 0; i < AUTHCACHE_SHARDS; i++) {
         pthread_mutex_lock(&shards[i].lock);
         for (size_t j = 0; j < AUTHCACHE_SLOTS; j++)
-            n += shards[i].slots[j].used != 0;
+            n += live(&shards[i], &shards[i].slots[j]);
         pthread_mutex_unlock(&shards[i].lock);
     }
     return n;
