@@ -1,10 +1,13 @@
 /*
  * journal: the ring of request entries and its two admin routes.
  *
- * Slots are allocated once; a slot's path is the only string allocated
- * per entry (paths may be long), freed when the slot is reused. Reading
- * walks the ring from the newest entry back under the mutex, so a listing
- * sees one consistent moment.
+ * The ring's slots are allocated once and hold the numbers; an entry's
+ * strings (id, method, path, client, token type, subject, message code,
+ * fault and action) are packed one after another, each ending in a NUL,
+ * into a single allocation freed when the slot is reused. Nothing is cut
+ * short, and a full journal of ordinary requests costs about 200 bytes an
+ * entry. Reading walks the ring from the newest entry back under the
+ * mutex, so a listing sees one consistent moment.
  */
 #include "journal.h"
 
@@ -22,20 +25,58 @@
 #include <time.h>
 
 struct entry {
-    char id[33];
     int64_t time_ms; /* virtual */
     int64_t real_ms;
-    char method[16];
-    char *path;
-    int status;
     int64_t duration_us;
-    char client[48];
-    char token_type[16];
-    char subject[33];
-    char code[48];
-    char fault[64];
-    char action[16];
+    int status;
+    char *text; /* the strings of struct text, packed */
 };
+
+/* An entry's strings, in the order they are packed; "" for absent. */
+enum {
+    T_ID,
+    T_METHOD,
+    T_PATH,
+    T_CLIENT,
+    T_TOKEN_TYPE,
+    T_SUBJECT,
+    T_CODE,
+    T_FAULT,
+    T_ACTION,
+    T_COUNT
+};
+
+struct text {
+    const char *s[T_COUNT];
+};
+
+/* Packs t's strings into one allocation. */
+static char *
+pack(const struct text *t)
+{
+    size_t len[T_COUNT], total = 0;
+    char *out, *p;
+
+    for (int i = 0; i < T_COUNT; i++) {
+        len[i] = strlen(t->s[i]) + 1;
+        total += len[i];
+    }
+    p = out = xmalloc(total);
+    for (int i = 0; i < T_COUNT; i++) {
+        memcpy(p, t->s[i], len[i]);
+        p += len[i];
+    }
+    return out;
+}
+
+static void
+unpack(const char *packed, struct text *t)
+{
+    for (int i = 0; i < T_COUNT; i++) {
+        t->s[i] = packed;
+        packed += strlen(packed) + 1;
+    }
+}
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *ring;
@@ -68,13 +109,13 @@ journal_init(size_t size)
                                      "bound.");
 }
 
-/* Frees every path and forgets the entries; the lock is held. */
+/* Frees every entry's strings and forgets them; the lock is held. */
 static void
 empty(void)
 {
     for (size_t i = 0; i < cap; i++) {
-        free(ring[i].path);
-        ring[i].path = NULL;
+        free(ring[i].text);
+        ring[i].text = NULL;
     }
     held = head = 0;
     dropped = total = 0;
@@ -92,10 +133,10 @@ journal_shutdown(void)
     pthread_mutex_unlock(&lock);
 }
 
-static void
-copy(char *dst, size_t n, const char *src)
+static const char *
+or_empty(const char *s)
 {
-    snprintf(dst, n, "%s", src ? src : "");
+    return s ? s : "";
 }
 
 void
@@ -103,31 +144,33 @@ journal_record(const struct http_request *req, const struct journal_extra *x)
 {
     struct timespec ts;
     struct entry e;
+    struct text t = {{
+        [T_ID] = or_empty(req->request_id),
+        [T_METHOD] = or_empty(req->method),
+        [T_PATH] = or_empty(req->path),
+        [T_CLIENT] = or_empty(req->client_addr),
+        [T_TOKEN_TYPE] = or_empty(req->token_type),
+        [T_SUBJECT] = or_empty(x ? x->subject : NULL),
+        [T_CODE] = or_empty(req->error_code),
+        [T_FAULT] = or_empty(x ? x->fault : NULL),
+        [T_ACTION] = or_empty(x && x->fault ? x->action : NULL),
+    }};
     int drop = 0;
 
-    memset(&e, 0, sizeof(e));
     clock_gettime(CLOCK_REALTIME, &ts);
-    copy(e.id, sizeof(e.id), req->request_id);
     e.time_ms = clock_now_ms();
     e.real_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    copy(e.method, sizeof(e.method), req->method);
     e.status = req->aborted ? 0 : req->status;
     e.duration_us = clock_mono_us() - req->start_us;
-    copy(e.client, sizeof(e.client), req->client_addr);
-    copy(e.token_type, sizeof(e.token_type), req->token_type);
-    copy(e.subject, sizeof(e.subject), x ? x->subject : NULL);
-    copy(e.code, sizeof(e.code), req->error_code);
-    copy(e.fault, sizeof(e.fault), x ? x->fault : NULL);
-    copy(e.action, sizeof(e.action), x ? x->action : NULL);
-    e.path = xstrdup(req->path);
+    e.text = pack(&t);
     pthread_mutex_lock(&lock);
     if (ring == NULL) {
         pthread_mutex_unlock(&lock);
-        free(e.path);
+        free(e.text);
         return;
     }
     if (held == cap) {
-        free(ring[head].path);
+        free(ring[head].text);
         dropped++;
         drop = 1;
     } else {
@@ -208,42 +251,42 @@ add_string_or_null(cJSON *o, const char *key, const char *v)
 }
 
 static cJSON *
-entry_json(const struct entry *e)
+entry_json(const struct entry *e, const struct text *t)
 {
     cJSON *o = cJSON_CreateObject(), *faults;
     char iso[32];
 
-    cJSON_AddStringToObject(o, "id", e->id);
+    cJSON_AddStringToObject(o, "id", t->s[T_ID]);
     iso8601_format(e->time_ms, iso);
     cJSON_AddStringToObject(o, "time", iso);
     cJSON_AddNumberToObject(o, "time_ms", (double)e->time_ms);
     iso8601_format(e->real_ms, iso);
     cJSON_AddStringToObject(o, "real_time", iso);
-    cJSON_AddStringToObject(o, "method", e->method);
-    cJSON_AddStringToObject(o, "path", e->path);
+    cJSON_AddStringToObject(o, "method", t->s[T_METHOD]);
+    cJSON_AddStringToObject(o, "path", t->s[T_PATH]);
     cJSON_AddNumberToObject(o, "status", e->status);
     cJSON_AddNumberToObject(o, "duration_ms", (double)e->duration_us / 1000.0);
-    cJSON_AddStringToObject(o, "client", e->client);
-    add_string_or_null(o, "token_type", e->token_type);
-    add_string_or_null(o, "subject", e->subject);
-    add_string_or_null(o, "message_code", e->code);
+    cJSON_AddStringToObject(o, "client", t->s[T_CLIENT]);
+    add_string_or_null(o, "token_type", t->s[T_TOKEN_TYPE]);
+    add_string_or_null(o, "subject", t->s[T_SUBJECT]);
+    add_string_or_null(o, "message_code", t->s[T_CODE]);
     faults = cJSON_AddArrayToObject(o, "faults");
-    if (e->fault[0] != '\0') {
+    if (t->s[T_FAULT][0] != '\0') {
         cJSON *f = cJSON_CreateObject();
 
-        cJSON_AddStringToObject(f, "name", e->fault);
-        cJSON_AddStringToObject(f, "action", e->action);
+        cJSON_AddStringToObject(f, "name", t->s[T_FAULT]);
+        cJSON_AddStringToObject(f, "action", t->s[T_ACTION]);
         cJSON_AddItemToArray(faults, f);
     }
     return o;
 }
 
 static int
-keep(const struct entry *e, const struct filter *f)
+keep(const struct entry *e, const struct text *t, const struct filter *f)
 {
-    if (f->method[0] && strcasecmp(f->method, e->method) != 0)
+    if (f->method[0] && strcasecmp(f->method, t->s[T_METHOD]) != 0)
         return 0;
-    if (f->path[0] && !faults_path_match(f->path, e->path))
+    if (f->path[0] && !faults_path_match(f->path, t->s[T_PATH]))
         return 0;
     if (f->status >= 0 && e->status != f->status)
         return 0;
@@ -340,11 +383,13 @@ requests_get(struct http_request *req)
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < held; i++) {
         const struct entry *e = &ring[(head + cap - 1 - i) % cap];
+        struct text t;
 
-        if (!keep(e, &f))
+        unpack(e->text, &t);
+        if (!keep(e, &t, &f))
             continue;
         if (matched++ < f.limit)
-            cJSON_AddItemToArray(list, entry_json(e));
+            cJSON_AddItemToArray(list, entry_json(e, &t));
     }
     cJSON_AddNumberToObject(body, "total", (double)total);
     cJSON_AddNumberToObject(body, "held", (double)held);
