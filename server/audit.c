@@ -161,15 +161,16 @@ audit_load(const struct scenario *sc)
     load_settings(sc, NULL);
     cap = round_pow2(cfg.max_tracked);
     for (int i = 0; i < TABLES; i++) {
-        if (tables[i].cap != cap) {
-            free(tables[i].e);
-            tables[i].e = xcalloc(cap, sizeof(struct entry));
-            tables[i].cap = cap;
+        /*
+         * A fresh calloc rather than a memset: a large one is mapped
+         * zero pages, so memory is spent only on the slots keys touch.
+         */
+        free(tables[i].e);
+        tables[i].e = xcalloc(cap, sizeof(struct entry));
+        if (tables[i].cap == 0)
             for (int j = 0; j < STRIPES; j++)
                 pthread_mutex_init(&tables[i].locks[j], NULL);
-        } else {
-            memset(tables[i].e, 0, cap * sizeof(struct entry));
-        }
+        tables[i].cap = cap;
         atomic_store(&tables[i].evictions, 0);
     }
     if (writable[0] == 0 && writable[1] == 0)
