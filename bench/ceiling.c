@@ -1,8 +1,9 @@
 /*
  * ceiling: the benchmark's upper bound. A TLS server built from the same
  * civetweb, with the mock's TLS settings, whose one handler answers every
- * request with the same bytes the mock sends for GET /api/banks/{guid},
- * without any routing, token check or store lookup.
+ * request with the same bytes the mock sends for GET /api/banks/{guid}
+ * (its headers too, and like the mock in one write), without any
+ * routing, token check or store lookup.
  *
  *   bench-ceiling HOST:PORT CERT KEY BODYFILE
  *
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static char *body;
 static size_t body_len;
@@ -23,16 +25,30 @@ static struct tls_material material;
 static int
 answer(struct mg_connection *conn, void *data)
 {
-    char len[32];
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    char *reply;
+    int n;
 
     (void)data;
-    snprintf(len, sizeof(len), "%zu", body_len);
-    mg_response_header_start(conn, 200);
-    mg_response_header_add(conn, "Content-Type",
-                           "application/json; charset=utf-8", -1);
-    mg_response_header_add(conn, "Content-Length", len, -1);
-    mg_response_header_send(conn);
-    mg_write(conn, body, body_len);
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    reply = xmalloc(body_len + 512);
+    n = snprintf(reply, 512,
+                 "HTTP/1.1 200 OK\r\n"
+                 "Strict-Transport-Security: max-age=31536000; "
+                 "includeSubDomains\r\n"
+                 "X-Request-Id: 0123456789abcdef0123456789abcdef\r\n"
+                 "Cache-Control: no-store\r\n"
+                 "Content-Type: application/json; charset=utf-8\r\n"
+                 "Content-Length: %zu\r\n"
+                 "Date: %s\r\n"
+                 "Connection: keep-alive\r\n\r\n",
+                 body_len, date);
+    memcpy(reply + n, body, body_len);
+    mg_write(conn, reply, (size_t)n + body_len);
+    free(reply);
     return 200;
 }
 

@@ -190,89 +190,66 @@ findings_json(void)
 
 /* ---- JUnit ------------------------------------------------------------ */
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void
-put(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->p = xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void
-puts_raw(struct buf *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
 /* XML text or attribute value: markup escaped, control bytes dropped. */
 static void
-puts_xml(struct buf *b, const char *s)
+puts_xml(struct strbuf *b, const char *s)
 {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
 
         if (c == '<')
-            puts_raw(b, "&lt;");
+            strbuf_puts(b, "&lt;");
         else if (c == '>')
-            puts_raw(b, "&gt;");
+            strbuf_puts(b, "&gt;");
         else if (c == '&')
-            puts_raw(b, "&amp;");
+            strbuf_puts(b, "&amp;");
         else if (c == '"')
-            puts_raw(b, "&quot;");
+            strbuf_puts(b, "&quot;");
         else if (c == '\'')
-            puts_raw(b, "&apos;");
+            strbuf_puts(b, "&apos;");
         else if (c >= 0x20 || c == '\t')
-            put(b, s, 1);
+            strbuf_put(b, s, 1);
     }
 }
 
 static void
-junit_case(struct buf *b, const struct findings_rule *r, int on,
+junit_case(struct strbuf *b, const struct findings_rule *r, int on,
            const struct slot *s)
 {
     char line[512], first[32], last[32];
 
-    puts_raw(b, "    <testcase classname=\"cybrid-mock.audit.");
-    puts_raw(b, findings_severity_name(r->severity));
-    puts_raw(b, "\" name=\"");
+    strbuf_puts(b, "    <testcase classname=\"cybrid-mock.audit.");
+    strbuf_puts(b, findings_severity_name(r->severity));
+    strbuf_puts(b, "\" name=\"");
     puts_xml(b, r->id);
-    puts_raw(b, "\">\n");
+    strbuf_puts(b, "\">\n");
     if (!on) {
-        puts_raw(b, "      <skipped message=\"turned off in the scenario\"/>"
-                    "\n");
+        strbuf_puts(b, "      <skipped message=\"turned off in the scenario\"/>"
+                       "\n");
     } else if (s->count > 0) {
         iso8601_format(s->first_ms, first);
         iso8601_format(s->last_ms, last);
-        puts_raw(b, "      <failure type=\"");
-        puts_raw(b, findings_severity_name(r->severity));
-        puts_raw(b, "\" message=\"");
+        strbuf_puts(b, "      <failure type=\"");
+        strbuf_puts(b, findings_severity_name(r->severity));
+        strbuf_puts(b, "\" message=\"");
         puts_xml(b, r->message);
-        puts_raw(b, "\">");
+        strbuf_puts(b, "\">");
         snprintf(line, sizeof(line),
                  "count: %llu\nfirst_seen: %s\nlast_seen: %s\n"
                  "example_request_id: %s\ndetail: %s\nguide: %s",
                  (unsigned long long)s->count, first, last, s->example,
                  s->detail, r->section);
         puts_xml(b, line);
-        puts_raw(b, "</failure>\n");
+        strbuf_puts(b, "</failure>\n");
     }
-    puts_raw(b, "    </testcase>\n");
+    strbuf_puts(b, "    </testcase>\n");
 }
 
 char *
 findings_junit(void)
 {
     struct snapshot sn;
-    struct buf b = {0};
+    struct strbuf b = {0};
     char head[256];
     size_t failures = 0, skipped = 0;
 
@@ -281,16 +258,16 @@ findings_junit(void)
         failures += sn.on[i] && sn.s[i].count > 0;
         skipped += !sn.on[i];
     }
-    puts_raw(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    strbuf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     snprintf(head, sizeof(head),
              "<testsuites name=\"cybrid-mock audit\" tests=\"%zu\" "
              "failures=\"%zu\">\n  <testsuite name=\"cybrid-mock audit\" "
              "tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n",
              sn.n, failures, sn.n, failures, skipped);
-    puts_raw(&b, head);
+    strbuf_puts(&b, head);
     for (size_t i = 0; i < sn.n; i++)
         junit_case(&b, &sn.rules[i], sn.on[i], &sn.s[i]);
-    puts_raw(&b, "  </testsuite>\n</testsuites>\n");
+    strbuf_puts(&b, "  </testsuite>\n</testsuites>\n");
     return b.p;
 }
 

@@ -226,44 +226,88 @@ truncated_len(const struct http_request *req, size_t len)
     return keep < len ? keep : len - 1;
 }
 
+/* Whether civetweb will keep the connection: its rule, from the request. */
+static int
+keeps_alive(const struct http_request *req)
+{
+    const char *v = mg_get_header(req->conn, "Connection");
+    const char *version = req->ri->http_version;
+
+    if (req->close_after || req->truncate)
+        return 0;
+    if (v != NULL)
+        return strcasestr(v, "keep-alive") != NULL;
+    return version != NULL && strcmp(version, "1.1") == 0;
+}
+
+static void
+put_header(struct strbuf *b, const char *name, const char *value)
+{
+    strbuf_puts(b, name);
+    strbuf_put(b, ": ", 2);
+    strbuf_puts(b, value);
+    strbuf_put(b, "\r\n", 2);
+}
+
+/*
+ * The reply goes out in one write: civetweb's header functions send each
+ * header line as a TLS record and a system call of its own, which cost
+ * more than the rest of a small request. The status line, Date and
+ * Connection headers are the ones civetweb would have written.
+ */
 void
 http_reply(struct http_request *req, int status, const char *type,
            const char *body, size_t len)
 {
     struct mg_connection *c = req->conn;
+    struct strbuf b = {0};
     size_t send_len = len;
-    char num[32];
+    char num[32], date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    int keep;
 
     if (req->status != 0 || req->aborted)
         return; /* one reply per request */
     if (req->truncate) {
         /* Content-Length promises the whole body; the close cuts it. */
         send_len = truncated_len(req, len);
+    }
+    keep = keeps_alive(req);
+    if (!keep) {
+        /* The header alone does not close: civetweb keeps any
+         * connection whose request it can discard. */
         mg_disable_connection_keep_alive(c);
     }
     req->status = status;
     req->reply_bytes = len;
-    mg_response_header_start(c, status);
-    mg_response_header_add(c, "Strict-Transport-Security", HSTS_VALUE, -1);
-    mg_response_header_add(c, "X-Request-Id", req->request_id, -1);
-    mg_response_header_add(c, "Cache-Control", "no-store", -1);
+    if (strcmp(req->method, "HEAD") == 0)
+        send_len = 0;
+    b.cap = 512 + send_len;
+    b.p = xmalloc(b.cap);
+    strbuf_printf(&b, "HTTP/%s %d %s\r\n",
+                  req->ri->http_version ? req->ri->http_version : "1.0", status,
+                  mg_get_response_code_text(c, status));
+    put_header(&b, "Strict-Transport-Security", HSTS_VALUE);
+    put_header(&b, "X-Request-Id", req->request_id);
+    put_header(&b, "Cache-Control", "no-store");
     for (int i = 0; i < req->n_extra; i++)
-        mg_response_header_add(c, req->extra[i].name, req->extra[i].value, -1);
+        put_header(&b, req->extra[i].name, req->extra[i].value);
     if (type != NULL)
-        mg_response_header_add(c, "Content-Type", type, -1);
+        put_header(&b, "Content-Type", type);
     if (status != 204 && status != 304) {
         snprintf(num, sizeof(num), "%zu", len);
-        mg_response_header_add(c, "Content-Length", num, -1);
+        put_header(&b, "Content-Length", num);
     }
-    if (req->close_after) {
-        /* The header alone does not close: civetweb keeps any
-         * connection whose request it can discard. */
-        mg_disable_connection_keep_alive(c);
-        mg_response_header_add(c, "Connection", "close", -1);
-    }
-    mg_response_header_send(c);
-    if (send_len > 0 && strcmp(req->method, "HEAD") != 0)
-        mg_write(c, body, send_len);
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    put_header(&b, "Date", date);
+    put_header(&b, "Connection", keep ? "keep-alive" : "close");
+    strbuf_put(&b, "\r\n", 2);
+    if (send_len > 0)
+        strbuf_put(&b, body, send_len);
+    mg_write(c, b.p, b.len);
+    free(b.p);
 }
 
 void

@@ -224,32 +224,6 @@ metrics_request_count(const char *route, int status)
 
 /* ---- rendering -------------------------------------------------------- */
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void buf_printf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-buf_printf(struct buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n >= 0 && (size_t)n < b->cap - b->len)
-            break;
-        b->cap = b->cap * 2 + (n > 0 ? (size_t)n : 0);
-        b->p = xrealloc(b->p, b->cap);
-    }
-    b->len += (size_t)n;
-}
-
 /* A label value with \, " and newline escaped as the format asks. */
 static void
 label_escape(const char *in, char *out, size_t cap)
@@ -271,54 +245,54 @@ label_escape(const char *in, char *out, size_t cap)
 }
 
 static void
-render_requests(struct buf *b)
+render_requests(struct strbuf *b)
 {
     char route[NAME_MAX_LEN * 2];
     uint64_t other;
 
-    buf_printf(b, "# HELP cybrid_mock_requests_total Requests answered, by "
-                  "route name and status.\n"
-                  "# TYPE cybrid_mock_requests_total counter\n");
+    strbuf_printf(b, "# HELP cybrid_mock_requests_total Requests answered, by "
+                     "route name and status.\n"
+                     "# TYPE cybrid_mock_requests_total counter\n");
     for (size_t i = 0; i < METRICS_MAX_REQUEST_KEYS; i++) {
         struct request_slot *s = &requests[i];
 
         if (atomic_load_explicit(&s->state, memory_order_acquire) != SLOT_READY)
             continue;
         label_escape(s->route, route, sizeof(route));
-        buf_printf(b,
-                   "cybrid_mock_requests_total{route=\"%s\",status=\"%d\"} "
-                   "%llu\n",
-                   route, s->status,
-                   (unsigned long long)atomic_load_explicit(
-                       &s->count, memory_order_relaxed));
+        strbuf_printf(b,
+                      "cybrid_mock_requests_total{route=\"%s\",status=\"%d\"} "
+                      "%llu\n",
+                      route, s->status,
+                      (unsigned long long)atomic_load_explicit(
+                          &s->count, memory_order_relaxed));
     }
     other = atomic_load_explicit(&requests_other, memory_order_relaxed);
     if (other > 0)
-        buf_printf(b,
-                   "cybrid_mock_requests_total{route=\"_other\","
-                   "status=\"0\"} %llu\n",
-                   (unsigned long long)other);
+        strbuf_printf(b,
+                      "cybrid_mock_requests_total{route=\"_other\","
+                      "status=\"0\"} %llu\n",
+                      (unsigned long long)other);
 }
 
 static void
-render_series(struct buf *b, const struct series *s)
+render_series(struct strbuf *b, const struct series *s)
 {
     const char *open = s->labels[0] ? "{" : "";
     const char *close = s->labels[0] ? "}" : "";
 
     if (s->gauge != NULL)
-        buf_printf(b, "%s%s%s%s %.17g\n", s->name, open, s->labels, close,
-                   s->gauge());
+        strbuf_printf(b, "%s%s%s%s %.17g\n", s->name, open, s->labels, close,
+                      s->gauge());
     else
-        buf_printf(b, "%s%s%s%s %llu\n", s->name, open, s->labels, close,
-                   (unsigned long long)metrics_value(&s->counter));
+        strbuf_printf(b, "%s%s%s%s %llu\n", s->name, open, s->labels, close,
+                      (unsigned long long)metrics_value(&s->counter));
 }
 
 char *
 metrics_render(size_t *len)
 {
     size_t n = atomic_load_explicit(&n_registry, memory_order_acquire);
-    struct buf b = {xmalloc(4096), 0, 4096};
+    struct strbuf b = {xmalloc(4096), 0, 4096};
 
     render_requests(&b);
     /* Families in order of first registration, their series together. */
@@ -329,9 +303,9 @@ metrics_render(size_t *len)
             first = strcmp(registry[j].name, registry[i].name) != 0;
         if (!first)
             continue;
-        buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", registry[i].name,
-                   registry[i].help, registry[i].name,
-                   registry[i].gauge ? "gauge" : "counter");
+        strbuf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", registry[i].name,
+                      registry[i].help, registry[i].name,
+                      registry[i].gauge ? "gauge" : "counter");
         for (size_t j = i; j < n; j++) {
             if (strcmp(registry[j].name, registry[i].name) == 0)
                 render_series(&b, &registry[j]);

@@ -63,6 +63,46 @@ xrealloc(void *p, size_t n)
     return q;
 }
 
+void
+strbuf_put(struct strbuf *b, const void *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->p = xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void
+strbuf_puts(struct strbuf *b, const char *s)
+{
+    strbuf_put(b, s, strlen(s));
+}
+
+void
+strbuf_printf(struct strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    for (;;) {
+        size_t room = b->cap - b->len;
+
+        va_start(ap, fmt);
+        n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return; /* an impossible format: nothing is written */
+        if ((size_t)n < room)
+            break;
+        b->cap = b->cap * 2 + (size_t)n + 1;
+        b->p = xrealloc(b->p, b->cap);
+    }
+    b->len += (size_t)n;
+}
+
 char *
 xstrdup(const char *s)
 {

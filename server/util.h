@@ -55,6 +55,20 @@ int guid_valid(const char *s);
 /* A random RFC 4122 version 4 UUID, 36 characters and a NUL. */
 void uuid_new(char out[37]);
 
+/*
+ * A string that grows as it is written; start from {0} and free p. p is
+ * NUL-terminated once anything was written.
+ */
+struct strbuf {
+    char *p;
+    size_t len, cap;
+};
+
+void strbuf_put(struct strbuf *b, const void *s, size_t n);
+void strbuf_puts(struct strbuf *b, const char *s);
+void strbuf_printf(struct strbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Formats epoch milliseconds as ISO 8601 UTC with milliseconds. */
 void iso8601_format(int64_t ms, char out[32]);
 

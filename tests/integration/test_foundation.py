@@ -285,3 +285,96 @@ def test_stop_during_signing_key_generation_is_clean(start_mock):
     began = time.monotonic()
     assert m.stop() == 0
     assert time.monotonic() - began < 2.0
+
+
+# ---- connections: one reply per write, civetweb's keep-alive rule ----
+
+
+def _tls_socket(mock):
+    host, port = mock.url.split("//")[1].rsplit(":", 1)
+    ctx = ssl.create_default_context(cafile=mock.ca)
+    raw = socket.create_connection((host, int(port)), timeout=10)
+    return ctx.wrap_socket(raw, server_hostname=host)
+
+
+def _read_reply(s):
+    """One whole reply (head and Content-Length body), or what came
+    before the server closed."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = [int(line.split(b":")[1]) for line in head.split(b"\r\n")
+              if line.lower().startswith(b"content-length:")]
+    while len(body) < length[0]:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def _closed_by_server(s):
+    try:
+        return s.recv(1) == b""
+    except (ssl.SSLError, OSError):
+        return True
+
+
+def test_http11_replies_keep_the_connection_for_the_next_request(mock):
+    s = _tls_socket(mock)
+    for _ in range(3):
+        s.sendall(b"GET /__admin/health HTTP/1.1\r\nHost: mock\r\n\r\n")
+        reply = _read_reply(s)
+        head = reply.split(b"\r\n\r\n")[0].split(b"\r\n")
+        assert head[0] == b"HTTP/1.1 200 OK"
+        assert b"Connection: keep-alive" in head
+        assert sum(h.startswith(b"Date: ") for h in head) == 1
+        assert sum(h.lower().startswith(b"content-length:")
+                   for h in head) == 1
+        assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["status"] == "ok"
+    s.close()
+
+
+def test_http10_request_is_answered_in_http10_and_closed(mock):
+    s = _tls_socket(mock)
+    s.sendall(b"GET /__admin/health HTTP/1.0\r\nHost: mock\r\n\r\n")
+    reply = _read_reply(s)
+    assert reply.startswith(b"HTTP/1.0 200 OK\r\n")
+    assert b"\r\nConnection: close\r\n" in reply
+    assert _closed_by_server(s)
+    s.close()
+
+
+def test_connection_close_from_the_client_is_honoured(mock):
+    s = _tls_socket(mock)
+    s.sendall(b"GET /__admin/health HTTP/1.1\r\nHost: mock\r\n"
+              b"Connection: close\r\n\r\n")
+    reply = _read_reply(s)
+    assert reply.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\nConnection: close\r\n" in reply
+    assert _closed_by_server(s)
+    s.close()
+
+
+def test_head_gets_the_headers_of_get_and_no_body(mock):
+    s = _tls_socket(mock)
+    s.sendall(b"HEAD /does/not/exist HTTP/1.1\r\nHost: mock\r\n\r\n")
+    data = b""
+    s.settimeout(1.0)
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404 Not Found")
+    assert b"\r\nContent-Length: " in head
+    assert body == b""
+    s.close()
