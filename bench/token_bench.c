@@ -7,7 +7,7 @@
  * directory: a cached read (the hot path of every authenticated
  * request) on one and on two threads, an uncached read (RS512
  * verification and claims; each of many distinct tokens read once), and
- * minting (RS512 signing).
+ * minting (RS512 signing) on one and on two threads.
  *
  *     build/token_bench [calls]     (default 1,000,000 cached reads)
  */
@@ -87,6 +87,31 @@ bench_hot(int threads)
            now_ns() - start, n, threads);
 }
 
+static void *
+mint_many(void *arg)
+{
+    long n = *(long *)arg;
+
+    for (long i = 0; i < n; i++)
+        secret_free(mint());
+    return NULL;
+}
+
+/* Minting on two threads at once: shows any lock the signing key takes. */
+static void
+bench_mint_two(void)
+{
+    pthread_t t[2];
+    long n = DISTINCT / 2;
+    double start = now_ns();
+
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, mint_many, &n);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    report("mint, 2 threads (per thread)", now_ns() - start, n, 2);
+}
+
 static void
 bench_cold_and_mint(void)
 {
@@ -125,6 +150,7 @@ main(int argc, char **argv)
     hot = mint();
     printf("token length %zu bytes\n", strlen(hot));
     bench_cold_and_mint();
+    bench_mint_two();
     bench_hot(1);
     bench_hot(2);
     secret_free(hot);
