@@ -53,12 +53,20 @@ int tls_configure_ctx(SSL_CTX *ctx, const struct tls_material *m,
                       struct mock_err *err);
 
 /*
- * Reads a private key from path, or makes one with make() and writes it
- * there at mode 0600 when the file does not exist. The caller frees the
- * key with EVP_PKEY_free. Returns NULL with err filled on failure.
+ * Reads a PEM private key from path, expecting one of OpenSSL's key
+ * type ("RSA", "EC"; read much faster than an unknown one, which is
+ * still read), or NULL when the file cannot be read.
  */
-EVP_PKEY *tls_load_or_make_key(const char *path, EVP_PKEY *(*make)(void),
-                               struct mock_err *err);
+EVP_PKEY *tls_read_key(const char *path, const char *type);
+
+/*
+ * Reads a private key from path (type as in tls_read_key), or makes one
+ * with make() and writes it there at mode 0600 when the file does not
+ * exist. The caller frees the key with EVP_PKEY_free. Returns NULL with
+ * err filled on failure.
+ */
+EVP_PKEY *tls_load_or_make_key(const char *path, const char *type,
+                               EVP_PKEY *(*make)(void), struct mock_err *err);
 
 /* Creates dir (and parents) with mode 0700 if missing. 0 or MOCK_EIO. */
 int tls_make_dir(const char *dir, struct mock_err *err);

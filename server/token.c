@@ -120,7 +120,7 @@ static void *
 make_key_thread(void *arg)
 {
     EVP_PKEY *pkey =
-        tls_load_or_make_key(key_path, make_key_abandonable, &key_err);
+        tls_load_or_make_key(key_path, "RSA", make_key_abandonable, &key_err);
     int rc = install_key(pkey, &key_err);
 
     (void)arg;
@@ -170,8 +170,8 @@ token_init(const char *dir, struct mock_err *err)
     free(key_path);
     key_path = xasprintf("%s/signing-key.pem", dir);
     if (access(key_path, F_OK) == 0) {
-        rc =
-            install_key(tls_load_or_make_key(key_path, jwt_make_key, err), err);
+        rc = install_key(
+            tls_load_or_make_key(key_path, "RSA", jwt_make_key, err), err);
         finish_key(rc);
         return rc;
     }
@@ -180,8 +180,8 @@ token_init(const char *dir, struct mock_err *err)
     key_thread_started = start_key_thread();
     if (!key_thread_started) {
         atomic_store(&key_state, KEY_NONE);
-        rc =
-            install_key(tls_load_or_make_key(key_path, jwt_make_key, err), err);
+        rc = install_key(
+            tls_load_or_make_key(key_path, "RSA", jwt_make_key, err), err);
         finish_key(rc);
         return rc;
     }
