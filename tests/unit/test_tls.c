@@ -158,6 +158,66 @@ test_ctx_refuses_below_tls_1_2(void)
     tls_material_free(&m);
 }
 
+/* Writes key to dir/name in the given PEM form (PKCS#8 or traditional). */
+static void
+write_key(const char *name, EVP_PKEY *key, int traditional)
+{
+    char path[128];
+    BIO *b;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    b = BIO_new_file(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    if (traditional)
+        PEM_write_bio_PrivateKey_traditional(b, key, NULL, NULL, 0, NULL, NULL);
+    else
+        PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL);
+    BIO_free(b);
+}
+
+static void
+test_read_key_takes_other_types_than_the_expected_one(void)
+{
+    EVP_PKEY *rsa = EVP_RSA_gen(2048), *ec = EVP_EC_gen("P-256"), *got;
+    char path[128];
+
+    write_key("rsa-pkcs8.pem", rsa, 0);
+    write_key("rsa-pkcs1.pem", rsa, 1);
+    write_key("ec-sec1.pem", ec, 1);
+    snprintf(path, sizeof(path), "%s/rsa-pkcs8.pem", dir);
+    got = tls_read_key(path, "EC");
+    CU_ASSERT_TRUE(got != NULL && EVP_PKEY_eq(got, rsa) == 1);
+    EVP_PKEY_free(got);
+    snprintf(path, sizeof(path), "%s/rsa-pkcs1.pem", dir);
+    got = tls_read_key(path, "EC");
+    CU_ASSERT_TRUE(got != NULL && EVP_PKEY_eq(got, rsa) == 1);
+    EVP_PKEY_free(got);
+    snprintf(path, sizeof(path), "%s/ec-sec1.pem", dir);
+    got = tls_read_key(path, "EC");
+    CU_ASSERT_TRUE(got != NULL && EVP_PKEY_eq(got, ec) == 1);
+    EVP_PKEY_free(got);
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(ec);
+}
+
+static void
+test_read_key_refuses_what_is_not_a_key(void)
+{
+    char path[128];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/not-a-key.pem", dir);
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n"
+          "-----END PRIVATE KEY-----\n",
+          f);
+    fclose(f);
+    CU_ASSERT_PTR_NULL(tls_read_key(path, "RSA"));
+    snprintf(path, sizeof(path), "%s/missing.pem", dir);
+    CU_ASSERT_PTR_NULL(tls_read_key(path, "RSA"));
+}
+
 int
 unit_register(void)
 {
@@ -168,6 +228,8 @@ unit_register(void)
         UNIT_CASE(test_corrupt_ca_is_replaced),
         UNIT_CASE(test_given_certificate_must_be_readable),
         UNIT_CASE(test_ctx_refuses_below_tls_1_2),
+        UNIT_CASE(test_read_key_takes_other_types_than_the_expected_one),
+        UNIT_CASE(test_read_key_refuses_what_is_not_a_key),
         {NULL, NULL}};
 
     if (setup() != 0)
