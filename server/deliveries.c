@@ -62,7 +62,6 @@ static int stopping;
 static size_t n_dropped, n_abandoned;
 static pthread_t workers[MAX_WORKERS];
 static unsigned n_workers;
-static int curl_ready;
 static _Atomic int64_t abort_at;
 static struct metrics_counter *m_ok, *m_refused, *m_error, *m_dropped;
 static struct metrics_counter *m_accepted;
@@ -696,9 +695,6 @@ deliveries_start(unsigned n, struct mock_err *err)
     register_metrics();
     if (n > MAX_WORKERS)
         n = MAX_WORKERS;
-    if (!curl_ready && outbound_global_init() != 0)
-        return err_set(err, MOCK_EIO, "libcurl failed to initialise");
-    curl_ready = 1;
     pthread_mutex_lock(&mu);
     init_wake();
     stopping = 0;
@@ -765,9 +761,6 @@ deliveries_stop(int64_t wait_ms)
         pthread_join(workers[i], NULL);
     n_workers = 0;
     abandon_all();
-    if (curl_ready)
-        outbound_global_cleanup();
-    curl_ready = 0;
     pthread_mutex_lock(&mu);
     free(cfg.ca_file);
     cfg.ca_file = NULL;

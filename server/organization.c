@@ -13,11 +13,11 @@
 #include "app.h"
 #include "check.h"
 #include "clock.h"
+#include "curlapi.h"
 #include "identity.h"
 #include "store.h"
 #include "webhooks.h"
 
-#include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -109,24 +109,28 @@ organization_load(const struct scenario *sc)
 const char *
 organization_url_problem(const char *url, int http_ok)
 {
-    CURLU *u = curl_url();
+    const struct curl_api *api = curl_api();
+    CURLU *u;
     char *scheme = NULL, *host = NULL;
     const char *why = NULL;
 
+    if (api == NULL)
+        return curl_api_error();
+    u = api->url();
     if (strlen(url) > ORGANIZATION_URL_MAX)
         why = "url must be at most 1024 characters";
-    else if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-             curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-             curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+    else if (u == NULL || api->url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+             api->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+             api->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
              host[0] == '\0')
         why = "url must be an absolute URL with a host";
     else if (strcmp(scheme, "https") != 0 &&
              !(http_ok && strcmp(scheme, "http") == 0))
         why = http_ok ? "url must be an https:// or http:// URL"
                       : "url must be an https:// URL";
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
+    api->free(scheme);
+    api->free(host);
+    api->url_cleanup(u);
     return why;
 }
 

@@ -5,14 +5,16 @@
  * The extra CA file is added to the system's trust store through
  * CURLOPT_SSL_CTX_FUNCTION (libcurl is built on OpenSSL here), because
  * CURLOPT_CAINFO would replace the system's CAs instead of adding to
- * them. CURLOPT_NOSIGNAL is set: the mock is multi-threaded.
+ * them. CURLOPT_NOSIGNAL is set: the mock is multi-threaded. A handle is
+ * made by its thread's first request, so libcurl is loaded (curlapi.h)
+ * only when a webhook is first sent.
  */
 #include "outbound.h"
 
 #include "clock.h"
+#include "curlapi.h"
 #include "util.h"
 
-#include <curl/curl.h>
 #include <openssl/hmac.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -31,29 +33,10 @@ struct transfer {
     const char *ca_file;
 };
 
-int
-outbound_global_init(void)
-{
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : MOCK_EIO;
-}
-
-void
-outbound_global_cleanup(void)
-{
-    curl_global_cleanup();
-}
-
 struct outbound *
 outbound_new(void)
 {
-    struct outbound *o = xcalloc(1, sizeof(*o));
-
-    o->curl = curl_easy_init();
-    if (o->curl == NULL) {
-        fprintf(stderr, "cybrid-mock: curl_easy_init failed\n");
-        abort();
-    }
-    return o;
+    return xcalloc(1, sizeof(struct outbound));
 }
 
 void
@@ -61,7 +44,8 @@ outbound_free(struct outbound *o)
 {
     if (o == NULL)
         return;
-    curl_easy_cleanup(o->curl);
+    if (o->curl != NULL)
+        curl_api()->easy_cleanup(o->curl);
     free(o);
 }
 
@@ -125,74 +109,83 @@ on_ssl_ctx(CURL *curl, void *ssl_ctx, void *arg)
 }
 
 static struct curl_slist *
-make_headers(const struct outbound_request *rq)
+make_headers(const struct curl_api *api, const struct outbound_request *rq)
 {
     struct curl_slist *h = NULL;
     char line[160];
 
-    h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, "Expect:");
+    h = api->slist_append(h, "Content-Type: application/json");
+    h = api->slist_append(h, "Expect:");
     if (rq->signature != NULL) {
         snprintf(line, sizeof(line), "X-Cybrid-Signature: %s", rq->signature);
-        h = curl_slist_append(h, line);
+        h = api->slist_append(h, line);
     }
     snprintf(line, sizeof(line), "X-Cybrid-Event-Id: %s", rq->event_id);
-    h = curl_slist_append(h, line);
+    h = api->slist_append(h, line);
     snprintf(line, sizeof(line), "X-Cybrid-Timestamp: %lld",
              (long long)rq->timestamp);
-    return curl_slist_append(h, line);
+    return api->slist_append(h, line);
 }
 
 static void
-set_options(CURL *c, const struct outbound_request *rq, struct transfer *t,
+set_options(const struct curl_api *api, CURL *c,
+            const struct outbound_request *rq, struct transfer *t,
             struct curl_slist *headers, char *errbuf)
 {
-    curl_easy_setopt(c, CURLOPT_URL, rq->url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_USERAGENT,
+    api->easy_setopt(c, CURLOPT_URL, rq->url);
+    api->easy_setopt(c, CURLOPT_POST, 1L);
+    api->easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+    api->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+    api->easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    api->easy_setopt(c, CURLOPT_USERAGENT,
                      "cybrid-mock-webhooks/" CYBRID_MOCK_VERSION);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+    api->easy_setopt(c, CURLOPT_PROTOCOLS_STR,
                      rq->allow_http ? "https,http" : "https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)rq->timeout_ms);
-    curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, rq->verify_tls ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, rq->verify_tls ? 2L : 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
-    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, t);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    api->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    api->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    api->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)rq->timeout_ms);
+    api->easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    api->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, rq->verify_tls ? 1L : 0L);
+    api->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, rq->verify_tls ? 2L : 0L);
+    api->easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+    api->easy_setopt(c, CURLOPT_SSL_CTX_DATA, t);
+    api->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    api->easy_setopt(c, CURLOPT_WRITEDATA, t);
+    api->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    api->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    api->easy_setopt(c, CURLOPT_XFERINFODATA, t);
+    api->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 }
 
 void
 outbound_post(struct outbound *o, const struct outbound_request *rq,
               const _Atomic int64_t *abort_at, struct outbound_result *out)
 {
+    const struct curl_api *api = curl_api();
     struct transfer t = {.abort_at = abort_at, .ca_file = rq->ca_file};
-    struct curl_slist *headers = make_headers(rq);
+    struct curl_slist *headers;
     char errbuf[CURL_ERROR_SIZE] = "";
     int64_t started = clock_mono_ms();
     CURLcode rc;
 
     memset(out, 0, sizeof(*out));
-    curl_easy_reset(o->curl);
-    set_options(o->curl, rq, &t, headers, errbuf);
-    rc = curl_easy_perform(o->curl);
+    if (api == NULL ||
+        (o->curl == NULL && (o->curl = api->easy_init()) == NULL)) {
+        snprintf(out->error, sizeof(out->error), "%s",
+                 api == NULL ? curl_api_error() : "curl_easy_init failed");
+        return;
+    }
+    headers = make_headers(api, rq);
+    api->easy_reset(o->curl);
+    set_options(api, o->curl, rq, &t, headers, errbuf);
+    rc = api->easy_perform(o->curl);
     out->duration_ms = clock_mono_ms() - started;
     if (rc == CURLE_OK) {
-        curl_easy_getinfo(o->curl, CURLINFO_RESPONSE_CODE, &out->status);
+        api->easy_getinfo(o->curl, CURLINFO_RESPONSE_CODE, &out->status);
     } else {
         snprintf(out->error, sizeof(out->error), "%s%s%s",
-                 curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
+                 api->easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
     }
     memcpy(out->answer, t.answer, sizeof(out->answer));
-    curl_slist_free_all(headers);
+    api->slist_free_all(headers);
 }

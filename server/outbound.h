@@ -41,18 +41,17 @@ struct outbound_result {
     int64_t duration_ms;
 };
 
-/* Initialises libcurl; call once before any thread sends. 0 or MOCK_EIO. */
-int outbound_global_init(void);
-/* Releases libcurl's global state; call after every sender is freed. */
-void outbound_global_cleanup(void);
-
-/* A sender for one thread (never NULL); free with outbound_free. */
+/*
+ * A sender for one thread (never NULL); free with outbound_free. libcurl
+ * is loaded by the first request sent, not here.
+ */
 struct outbound *outbound_new(void);
 /* NULL-safe. */
 void outbound_free(struct outbound *o);
 
 /*
- * Sends rq and fills out. A transfer still running when the monotonic
+ * Sends rq and fills out (out->error says so when libcurl cannot be
+ * loaded). A transfer still running when the monotonic
  * clock passes *abort_at (if abort_at and *abort_at are not 0) is cut
  * short and reported as an error.
  */

@@ -4,8 +4,9 @@
  */
 #include "probe.h"
 
+#include "curlapi.h"
+
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,40 +46,40 @@ int
 probe_run(const char *url, const char *ca_file)
 {
     static struct body body;
+    const struct curl_api *api = curl_api();
     CURL *curl;
     CURLcode rc;
     long status = 0;
     int healthy = 0;
 
     body.len = 0;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return 1;
-    curl = curl_easy_init();
-    if (curl == NULL) {
-        curl_global_cleanup();
+    if (api == NULL) {
+        fprintf(stderr, "unhealthy %s: %s\n", url, curl_api_error());
         return 1;
     }
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl = api->easy_init();
+    if (curl == NULL)
+        return 1;
+    api->easy_setopt(curl, CURLOPT_URL, url);
+    api->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+    api->easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
+    api->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
+    api->easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+    api->easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    api->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     if (ca_file != NULL && access(ca_file, R_OK) == 0)
-        curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
-    rc = curl_easy_perform(curl);
+        api->easy_setopt(curl, CURLOPT_CAINFO, ca_file);
+    rc = api->easy_perform(curl);
     if (rc == CURLE_OK)
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (rc != CURLE_OK)
-        fprintf(stderr, "unhealthy %s: %s\n", url, curl_easy_strerror(rc));
+        fprintf(stderr, "unhealthy %s: %s\n", url, api->easy_strerror(rc));
     else if (status != 200 || !body_says_ok(&body))
         fprintf(stderr, "unhealthy %s: HTTP %ld\n", url, status);
     else
         healthy = 1;
     if (healthy)
         printf("healthy %s\n", url);
-    curl_easy_cleanup(curl);
-    curl_global_cleanup();
+    api->easy_cleanup(curl);
     return healthy ? 0 : 1;
 }

@@ -186,3 +186,18 @@ def test_official_python_sdk_accepts_every_answer(mock, client):
         assert redelivered.subscription_event_guid == ev.guid
         subs.delete_subscription(created.guid)
         assert subs.list_subscriptions().total == 0
+
+
+def _maps_curl(mock):
+    with open("/proc/%d/maps" % mock.proc.pid) as f:
+        return "libcurl" in f.read()
+
+
+def test_libcurl_is_loaded_by_the_first_url_check_not_at_start(mock, client,
+                                                               tok):
+    assert client.get("/__admin/health").status == 200
+    assert client.get("/api/organizations/" + ORG, token=tok).status == 200
+    assert not _maps_curl(mock)
+    r = client.post("/api/subscriptions", HOOK, token=tok)
+    assert r.status == 201, r.body
+    assert _maps_curl(mock)
