@@ -58,8 +58,8 @@ test_loaded_functions_describe_an_error(void)
     const struct curl_api *api = curl_api();
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(api);
-    CU_ASSERT_PTR_NOT_NULL(strstr(api->easy_strerror(CURLE_OPERATION_TIMEDOUT),
-                                  "imeout"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(api->easy_strerror(CURLE_OPERATION_TIMEDOUT), "imeout"));
 }
 
 int
