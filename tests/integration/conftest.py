@@ -55,7 +55,8 @@ class Client:
     def _connect(self):
         if self.conn is None:
             self.conn = http.client.HTTPSConnection(
-                self.host, self.port, context=self.context, timeout=10)
+                self.host, self.port, context=self.context,
+                timeout=10 * SLOW)
         return self.conn
 
     def request(self, method, path, body=None, headers=None, token=None):

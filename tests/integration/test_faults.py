@@ -245,14 +245,34 @@ def test_hang_ends_when_the_bound_passes_without_an_answer(start_mock,
     c.close()
 
 
+def hanging_request(mock, client):
+    """Opens a TLS connection, sends GET /api/hang on it and returns the
+    socket once the mock has matched the hang rule (so the request is in
+    the mock's hands, however slow the mock is)."""
+    parts = urllib.parse.urlsplit(mock.url)
+    ctx = ssl.create_default_context(cafile=mock.ca)
+    sock = ctx.wrap_socket(socket.create_connection(
+        (parts.hostname, parts.port), timeout=10),
+        server_hostname=parts.hostname)
+    sock.sendall(b"GET /api/hang HTTP/1.1\r\nHost: x\r\n\r\n")
+    deadline = time.monotonic() + 10
+    while client.get("/__admin/scenario").json()["faults"][0]["fired"] == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return sock
+
+
 def test_hang_ends_when_the_client_gives_up(start_mock, tmp_path):
     mock = start(start_mock, tmp_path,
                  "faults:\n"
                  "  - {match: {path: /api/hang}, action: hang,\n"
                  "     hang_for: 10m}\n")
-    with pytest.raises(socket.timeout):
-        raw(mock, "GET", "/api/hang", timeout=0.3)
     c = mock.client()
+    sock = hanging_request(mock, c)
+    sock.settimeout(0.3)
+    with pytest.raises(socket.timeout):
+        sock.recv(1)
+    sock.close()
     # Recorded once the mock noticed the client left, not after 10 min.
     entry = wait_journal(c, "?path=/api/hang")["entries"][0]
     assert entry["status"] == 0
@@ -264,17 +284,8 @@ def test_hang_is_cut_short_by_shutdown(start_mock, tmp_path):
                  "faults:\n"
                  "  - {match: {path: /api/hang}, action: hang,\n"
                  "     hang_for: 10m}\n")
-    parts = urllib.parse.urlsplit(mock.url)
-    ctx = ssl.create_default_context(cafile=mock.ca)
-    sock = ctx.wrap_socket(socket.create_connection(
-        (parts.hostname, parts.port), timeout=10),
-        server_hostname=parts.hostname)
-    sock.sendall(b"GET /api/hang HTTP/1.1\r\nHost: x\r\n\r\n")
     c = mock.client()
-    deadline = time.monotonic() + 10
-    while c.get("/__admin/scenario").json()["faults"][0]["fired"] == 0:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    sock = hanging_request(mock, c)
     c.close()
     assert mock.stop() == 0  # within the fixture's 5 s bound
     sock.close()
