@@ -74,6 +74,7 @@ entry_json(const struct attemptlog_entry *e)
     add_str(o, "error", e->error);
     add_str(o, "answer", e->answer);
     cJSON_AddNumberToObject(o, "duration_ms", (double)e->duration_ms);
+    cJSON_AddNumberToObject(o, "wait_ms", (double)e->wait_ms);
     add_str(o, "signature", e->signature);
     cJSON_AddNumberToObject(o, "timestamp", (double)e->timestamp);
     add_str(o, "tamper", e->tamper);

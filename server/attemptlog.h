@@ -25,7 +25,8 @@ struct attemptlog_entry {
     long status;       /* 0: no answer */
     const char *error; /* why no answer came */
     const char *answer;
-    int64_t duration_ms;
+    int64_t duration_ms;   /* the whole attempt */
+    int64_t wait_ms;       /* the receiver's time to answer */
     const char *signature; /* NULL: sent unsigned */
     int64_t timestamp;     /* X-Cybrid-Timestamp sent */
     const char *tamper;

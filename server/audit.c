@@ -568,7 +568,7 @@ audit_webhook_attempt(const struct attemptlog_entry *e)
         webhook_fire(AUDIT_WEBHOOK_FORGED_ACCEPTED, e);
     if (ok && tamper_is(e, stale))
         webhook_fire(AUDIT_WEBHOOK_STALE_ACCEPTED, e);
-    if (e->duration_ms > cfg.rules[AUDIT_WEBHOOK_SLOW_RECEIVER].window_ms &&
+    if (e->wait_ms > cfg.rules[AUDIT_WEBHOOK_SLOW_RECEIVER].window_ms &&
         atomic_fetch_add(&slow_count, 1) + 1 >
             cfg.rules[AUDIT_WEBHOOK_SLOW_RECEIVER].threshold)
         webhook_fire(AUDIT_WEBHOOK_SLOW_RECEIVER, e);

@@ -430,6 +430,7 @@ send_one(struct outbound *ob, const struct job *j,
     e.error = res->error[0] ? res->error : NULL;
     e.answer = res->answer;
     e.duration_ms = res->duration_ms;
+    e.wait_ms = res->wait_ms;
     e.signature = rq->signature;
     e.timestamp = rq->timestamp;
     e.tamper = webhook_tamper_name(j->tamper);

@@ -157,6 +157,31 @@ set_options(const struct curl_api *api, CURL *c,
     api->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 }
 
+/*
+ * The receiver's share of a transfer: from the connection being ready
+ * (TCP and TLS handshakes done; at once on a reused connection) to the
+ * answer's first byte, or to the transfer's end when none came. DNS,
+ * connecting and the handshake are the mock's and the network's time,
+ * and under a slow run (valgrind) they alone can take seconds. The
+ * request's own bytes are counted: curl marks "pre-transfer" only after
+ * sending them, by which time a receiver may already be at work.
+ */
+static int64_t
+receiver_wait_ms(const struct curl_api *api, CURL *c)
+{
+    curl_off_t connected = 0, handshaken = 0, first = 0, total = 0;
+
+    api->easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
+    api->easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &handshaken);
+    api->easy_getinfo(c, CURLINFO_STARTTRANSFER_TIME_T, &first);
+    api->easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total);
+    if (handshaken > connected)
+        connected = handshaken;
+    if (first <= 0)
+        first = total;
+    return first > connected ? (int64_t)(first - connected) / 1000 : 0;
+}
+
 void
 outbound_post(struct outbound *o, const struct outbound_request *rq,
               const _Atomic int64_t *abort_at, struct outbound_result *out)
@@ -165,7 +190,7 @@ outbound_post(struct outbound *o, const struct outbound_request *rq,
     struct transfer t = {.abort_at = abort_at, .ca_file = rq->ca_file};
     struct curl_slist *headers;
     char errbuf[CURL_ERROR_SIZE] = "";
-    int64_t started = clock_mono_ms();
+    int64_t started;
     CURLcode rc;
 
     memset(out, 0, sizeof(*out));
@@ -178,8 +203,10 @@ outbound_post(struct outbound *o, const struct outbound_request *rq,
     headers = make_headers(api, rq);
     api->easy_reset(o->curl);
     set_options(api, o->curl, rq, &t, headers, errbuf);
+    started = clock_mono_ms();
     rc = api->easy_perform(o->curl);
     out->duration_ms = clock_mono_ms() - started;
+    out->wait_ms = receiver_wait_ms(api, o->curl);
     if (rc == CURLE_OK) {
         api->easy_getinfo(o->curl, CURLINFO_RESPONSE_CODE, &out->status);
     } else {

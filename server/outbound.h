@@ -35,10 +35,13 @@ struct outbound_request {
 
 /* How it went. */
 struct outbound_result {
-    long status;      /* the receiver's HTTP status; 0 when none came */
-    char error[256];  /* why no status came; "" when one did */
-    char answer[256]; /* the start of the receiver's body, printable */
-    int64_t duration_ms;
+    long status;         /* the receiver's HTTP status; 0 when none came */
+    char error[256];     /* why no status came; "" when one did */
+    char answer[256];    /* the start of the receiver's body, printable */
+    int64_t duration_ms; /* the whole attempt, connection included */
+    int64_t wait_ms;     /* connection ready to the answer's first byte
+                            (or to the end, when no answer came): the
+                            receiver's own time */
 };
 
 /*

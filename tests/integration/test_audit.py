@@ -423,6 +423,8 @@ def test_slow_receiver_is_info(start_mock, tmp_path, receiver):
     receiver.delay = 0.3
     deliver(c, receiver, 1)
     assert findings(c)["webhook_slow_receiver"]["severity"] == "info"
+    attempt = c.get("/__admin/webhooks").json()["attempts"][0]
+    assert 300 <= attempt["wait_ms"] <= attempt["duration_ms"]
     c.close()
 
 

@@ -248,7 +248,7 @@ test_webhook_attempts_fire_by_tamper_and_answer(void)
     audit_webhook_attempt(&e);
     e.tamper = "stale_timestamp";
     audit_webhook_attempt(&e);
-    e.duration_ms = 501;
+    e.wait_ms = 501;
     e.kind = "not_attempted";
     audit_webhook_attempt(&e);
     CU_ASSERT_EQUAL(audit_count(AUDIT_WEBHOOK_SLOW_RECEIVER), 0);
@@ -261,6 +261,29 @@ test_webhook_attempts_fire_by_tamper_and_answer(void)
     CU_ASSERT_EQUAL(audit_count(AUDIT_WEBHOOK_SLOW_RECEIVER), 2);
     CU_ASSERT_EQUAL(audit_count(AUDIT_WEBHOOK_PLAIN_HTTP), 1);
     CU_ASSERT_EQUAL(audit_count(AUDIT_WEBHOOK_TLS_UNVERIFIED), 0);
+}
+
+static void
+test_slow_receiver_is_judged_by_its_wait_not_the_whole_attempt(void)
+{
+    struct attemptlog_entry e = {0};
+
+    load("audit:\n  webhook_slow_receiver: {slower_than: 500ms}\n");
+    e.url = "https://127.0.0.1/hook";
+    e.kind = "delivery";
+    e.status = 200;
+    e.tamper = "none";
+    /* Connecting and the handshake took long; the receiver answered. */
+    e.duration_ms = 5000;
+    e.wait_ms = 20;
+    audit_webhook_attempt(&e);
+    CU_ASSERT_EQUAL(audit_count(AUDIT_WEBHOOK_SLOW_RECEIVER), 0);
+    e.wait_ms = 500;
+    audit_webhook_attempt(&e);
+    CU_ASSERT_EQUAL(audit_count(AUDIT_WEBHOOK_SLOW_RECEIVER), 0);
+    e.wait_ms = 501;
+    audit_webhook_attempt(&e);
+    CU_ASSERT_EQUAL(audit_count(AUDIT_WEBHOOK_SLOW_RECEIVER), 1);
 }
 
 static void
@@ -347,6 +370,8 @@ unit_register(void)
         UNIT_CASE(test_query_credentials_are_found_by_decoded_name),
         UNIT_CASE(test_cors_update_fires_only_when_refused_with_a_bad_origin),
         UNIT_CASE(test_webhook_attempts_fire_by_tamper_and_answer),
+        UNIT_CASE(
+            test_slow_receiver_is_judged_by_its_wait_not_the_whole_attempt),
         UNIT_CASE(test_rule_turned_off_never_counts),
         UNIT_CASE(test_tables_stay_bounded_and_count_evictions),
         UNIT_CASE(test_audit_section_errors_say_where),
